@@ -1,0 +1,122 @@
+"""Dedupe stage: stable article ids, content fingerprints and the exact-duplicate decision.
+
+Three kinds of "same" are kept apart (see DESIGN.md):
+
+* the same URL crawled again is the same article: :func:`article_id_for` depends on the
+  URL alone, so a re-crawl re-publishes the same ``article_id`` (a new version when the
+  content changed) and is never a duplicate;
+* an exact copy under another URL has the same :func:`content_hash` of the normalized
+  body; the copy points to the earliest document that has that hash;
+* near-duplicates (MinHash-LSH) come in a later version.
+
+Decisions are deterministic: documents are ordered by ``(event time, article_id)`` and a
+duplicate always points to a strictly earlier document, so a cluster has exactly one
+canonical. The decision is a pure function of the stored owner, so the streaming shell
+keeps owners in a Faust table and ``khabar process`` keeps them in a dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_INVISIBLE = re.compile("[\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")  # tatweel, bidi
+_LETTER_VARIANTS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ك": "ك",
+        "ک": "ك",
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+    }
+)
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def normalize_for_matching(text: str) -> str:
+    """Fold the variants that differ between copies of one story, for fingerprints only.
+
+    Diacritics, tatweel and bidi marks out; alef, ya and ta-marbuta variants folded;
+    Arabic-Indic and Persian digits to ASCII; punctuation and spacing collapsed; case folded.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", _ARABIC_DIACRITICS.sub("", text))
+    text = text.translate(_LETTER_VARIANTS).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _digest(data: str) -> str:
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def canonical_url(url: str) -> str:
+    """The URL as an identity: scheme and host lower-cased, default port and fragment dropped."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port if parts.port not in (None, 80, 443) else None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def article_id_for(url: str) -> str:
+    """Stable article id: the same URL always names the same article."""
+    return _digest(canonical_url(url))
+
+
+def content_hash(text: str) -> str:
+    """Exact-duplicate key: hash of the normalized body text."""
+    return _digest(normalize_for_matching(text))
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Owner:
+    """The document that owns a fingerprint: the earliest by (event time, article_id)."""
+
+    event_time: str  # UTC ISO 8601, so string order is time order
+    article_id: str
+
+    @classmethod
+    def of(cls, article_id: str, event_time: datetime) -> Owner:
+        return cls(event_time.astimezone(UTC).isoformat(), article_id)
+
+
+def decide_exact(candidate: Owner, owner: Owner | None) -> tuple[str | None, Owner]:
+    """Return ``(duplicate_of, new_owner)`` for ``candidate`` given the fingerprint's owner.
+
+    A document never duplicates itself (a re-crawl or a replay of the same URL keeps it
+    canonical), and a duplicate points only to a strictly earlier owner.
+    """
+    if owner is None:
+        return None, candidate
+    if owner.article_id == candidate.article_id:
+        return None, min(owner, candidate)
+    if owner < candidate:
+        return owner.article_id, owner
+    # The candidate is earlier than the stored owner: it becomes canonical. Correcting the
+    # later document's record is left to the near-duplicate work (issue 5).
+    return None, candidate
+
+
+class ExactDuplicateIndex:
+    """In-memory owners by content hash, for offline runs (``khabar process``)."""
+
+    def __init__(self) -> None:
+        self._owners: dict[str, Owner] = {}
+
+    def check(self, content_hash_: str, candidate: Owner) -> str | None:
+        duplicate_of, owner = decide_exact(candidate, self._owners.get(content_hash_))
+        self._owners[content_hash_] = owner
+        return duplicate_of

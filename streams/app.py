@@ -1,0 +1,164 @@
+"""The streaming shell: the Faust app, its topics, and the agents wired to the pure core.
+
+Two agents, each with one event in flight (``concurrency=1``: with more, faust-streaming
+can commit past an event still being processed and lose it on restart, issue #606):
+
+* ``analyze-pages`` reads ``raw-pages`` (key: URL), decodes the RawPage, runs
+  :func:`agents.pipeline.analyze` and re-keys the article by content hash onto the internal
+  ``dedupe-by-hash`` topic, so every hash lives in exactly one partition;
+* ``decide-duplicates`` reads ``dedupe-by-hash``, keeps the owner of each hash in a Faust
+  table (RocksDB store, changelog topic) and publishes to ``articles`` or ``duplicates``.
+
+Every failure becomes a record on ``dead-letters`` with the original bytes; an agent never
+raises, so Faust never acks-and-drops an event behind our back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from agents import StageError
+from agents.dedupe import Owner, decide_exact
+from agents.pipeline import analyze
+from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
+from streams import topics
+from streams.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class IdempotentProducer(faust_aiokafka.Producer):  # type: ignore[misc]
+    """Faust turns on acks=all and idempotence only inside transactions; we want them always."""
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {"acks": "all", "enable_idempotence": True}
+
+
+class IdempotentTransport(faust_aiokafka.Transport):  # type: ignore[misc]
+    Producer = IdempotentProducer
+
+
+class KhabarApp(faust.App):  # type: ignore[misc]
+    def _new_transport(self) -> IdempotentTransport:
+        return IdempotentTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> IdempotentTransport:
+        return IdempotentTransport(self.conf.broker_producer, self)
+
+
+def dead_letter(
+    message: Any, stage: Stage, reason: str, error: BaseException, page: RawPage | None = None
+) -> DeadLetter:
+    """A DeadLetter for the Kafka message ``message`` (a faust Message) that failed."""
+    return DeadLetter(
+        stage=stage,
+        reason=reason,
+        error_type=type(error).__name__,
+        error_message=str(error)[:2000],
+        original_topic=message.topic,
+        original_partition=message.partition,
+        original_offset=message.offset,
+        original_key=message.key,
+        original_value=message.value if message.value is not None else b"",
+        failed_at=datetime.now(UTC),
+        page_id=page.page_id if page else None,
+        url=page.url if page else None,
+    )
+
+
+def create_app(settings: Settings) -> faust.App:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = KhabarApp(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers.replace(',', ';kafka://')}",
+        store="rocksdb://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        processing_guarantee=settings.processing_guarantee,
+        producer_acks=-1,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=max(settings.max_page_bytes * 2, 1_048_576),
+        stream_wait_empty=False,
+    )
+
+    def raw_topic(name: str, **options: Any) -> faust.TopicT:
+        return app.topic(
+            settings.topic(name), key_type=bytes, value_type=bytes, key_serializer="raw",
+            value_serializer="raw", **options,
+        )  # fmt: skip
+
+    raw_pages = raw_topic(topics.RAW_PAGES)
+    by_hash = raw_topic(topics.DEDUPE_BY_HASH, internal=True, partitions=settings.partitions)
+    articles = raw_topic(topics.ARTICLES)
+    duplicates = raw_topic(topics.DUPLICATES)
+    dead_letters = raw_topic(topics.DEAD_LETTERS)
+    owners = app.Table(
+        "content-owners", default=None, key_type=str, value_type=list, partitions=settings.partitions
+    )
+
+    async def send_dead_letter(letter: DeadLetter) -> None:
+        log.warning(
+            "dead letter: stage=%s reason=%s %s:%s@%s %s",
+            letter.stage, letter.reason, letter.original_topic, letter.original_partition,
+            letter.original_offset, letter.error_message[:300],
+        )  # fmt: skip
+        await dead_letters.send(
+            key=letter.original_key, value=letter.to_json(), headers=letter.kafka_headers()
+        )
+
+    @app.agent(raw_pages, name="analyze-pages", concurrency=1)
+    async def analyze_pages(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                page = RawPage.from_json(message.value or b"")
+            except SchemaError as exc:
+                await send_dead_letter(dead_letter(message, "decode", exc.reason, exc))
+                continue
+            try:
+                article = analyze(page)
+            except StageError as exc:
+                await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
+                continue
+            await by_hash.send(
+                key=article.content_hash.encode(),
+                value=article.to_json(),
+                headers=message_headers("article", article.page_id),
+            )
+
+    @app.agent(by_hash, name="decide-duplicates", concurrency=1)
+    async def decide_duplicates(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                article = Article.from_json(message.value or b"")
+                stored = owners.get(article.content_hash)
+                owner = Owner(*stored) if stored else None
+                duplicate_of, new_owner = decide_exact(
+                    Owner.of(article.article_id, article.fetched_at), owner
+                )
+            except Exception as exc:  # a bug or a foreign record on the internal topic
+                await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
+                continue
+            if new_owner != owner:
+                owners[article.content_hash] = [new_owner.event_time, new_owner.article_id]
+            headers = message_headers("article", article.page_id)
+            if duplicate_of is None:
+                await articles.send(key=article.article_id.encode(), value=article.to_json(), headers=headers)
+            else:
+                article.duplicate_of = duplicate_of
+                article.duplicate_kind = "exact"
+                await duplicates.send(
+                    key=article.article_id.encode(), value=article.to_json(), headers=headers
+                )
+
+    return app

@@ -1,0 +1,73 @@
+"""Configuration from the environment (12-factor). The README's table lists every variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be an integer, got {value!r}") from exc
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get("KHABAR_CACHE_DIR", "").strip()
+    return Path(configured) if configured else Path.home() / ".cache" / "khabar"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker, feeder or tail needs to know."""
+
+    broker: str = ""  # bootstrap servers; empty means "the local broker khabar starts"
+    topic_prefix: str = ""
+    app_id: str = "khabar"
+    partitions: int = 4
+    replication_factor: int = 1
+    raw_retention_hours: int = 24 * 7
+    data_dir: Path = field(default_factory=lambda: default_cache_dir() / "worker")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    processing_guarantee: str = "at_least_once"
+    max_page_bytes: int = 5_000_000
+    local_broker_port: int = 9092
+    cache_dir: Path = field(default_factory=default_cache_dir)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        cache_dir = default_cache_dir()
+        data_dir = os.environ.get("KHABAR_DATA_DIR", "").strip()
+        guarantee = os.environ.get("KHABAR_PROCESSING_GUARANTEE", "at_least_once").strip()
+        if guarantee not in ("at_least_once", "exactly_once"):
+            raise SystemExit(
+                f"KHABAR_PROCESSING_GUARANTEE must be at_least_once or exactly_once, got {guarantee!r}"
+            )
+        return cls(
+            broker=os.environ.get("KHABAR_BROKER", "").strip(),
+            topic_prefix=os.environ.get("KHABAR_TOPIC_PREFIX", "").strip(),
+            app_id=os.environ.get("KHABAR_APP_ID", "khabar").strip() or "khabar",
+            partitions=_env_int("KHABAR_PARTITIONS", 4),
+            replication_factor=_env_int("KHABAR_REPLICATION_FACTOR", 1),
+            raw_retention_hours=_env_int("KHABAR_RAW_RETENTION_HOURS", 24 * 7),
+            data_dir=Path(data_dir) if data_dir else cache_dir / "worker",
+            web_host=os.environ.get("KHABAR_WEB_HOST", "127.0.0.1").strip(),
+            web_port=_env_int("KHABAR_WEB_PORT", 6066),
+            processing_guarantee=guarantee,
+            max_page_bytes=_env_int("KHABAR_MAX_PAGE_BYTES", 5_000_000),
+            local_broker_port=_env_int("KHABAR_LOCAL_BROKER_PORT", 9092),
+            cache_dir=cache_dir,
+        )
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.broker or f"127.0.0.1:{self.local_broker_port}"

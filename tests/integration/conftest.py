@@ -1,0 +1,149 @@
+"""A real Apache Kafka for the integration tests, and a real worker process per test module.
+
+The broker is the same :class:`streams.broker.LocalBroker` that `khabar broker start` runs
+(jars from Maven Central, cached). Set KHABAR_TEST_BROKER to use an existing cluster.
+Each module gets its own topic prefix and consumer group, so modules never see each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from streams.broker import LocalBroker, free_port
+from streams.config import Settings
+from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES, ensure_topics
+
+pytestmark = pytest.mark.integration
+
+OUTPUT_WAIT_SECONDS = 120.0
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    existing = os.environ.get("KHABAR_TEST_BROKER", "").strip()
+    if existing:
+        yield existing
+        return
+    broker = LocalBroker(
+        home=tmp_path_factory.mktemp("kafka"),
+        port=free_port(),
+        controller_port=free_port(),
+        cache_dir=Settings.from_env().cache_dir,
+    )
+    broker.start()
+    print(f"\nintegration tests: real Apache Kafka at {broker.bootstrap} (pid {broker.pid()})")
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@dataclass
+class Pipeline:
+    """Topics with a private prefix, a `khabar worker` process on them, and helpers to drive it."""
+
+    settings: Settings
+    worker: subprocess.Popen[bytes]
+    log: Path
+
+    def topic(self, name: str) -> str:
+        return self.settings.topic(name)
+
+    def worker_log(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+    async def produce(
+        self, value: bytes, key: bytes | None = None, partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:  # fmt: skip
+        producer = AIOKafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                self.topic("raw-pages"), value=value, key=key, partition=partition, headers=headers
+            )
+        finally:
+            await producer.stop()
+
+    async def outputs(
+        self, done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool], timeout: float = OUTPUT_WAIT_SECONDS
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """Read the output topics from the beginning until ``done(records)`` or the deadline."""
+        consumer = AIOKafkaConsumer(
+            self.topic(ARTICLES), self.topic(DUPLICATES), self.topic(DEAD_LETTERS),
+            bootstrap_servers=self.settings.bootstrap_servers,
+            auto_offset_reset="earliest", enable_auto_commit=False, isolation_level="read_committed",
+        )  # fmt: skip
+        await consumer.start()
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while not done(records):
+                if self.worker.poll() is not None:
+                    raise AssertionError(f"worker exited ({self.worker.returncode}):\n{self.worker_log()}")
+                if loop.time() > deadline:
+                    raise AssertionError(
+                        f"timed out after {timeout:.0f}s with {len(records)} output records; "
+                        f"worker log tail:\n{self.worker_log()}"
+                    )
+                batches = await consumer.getmany(timeout_ms=500)
+                for batch in batches.values():
+                    records.extend(batch)
+        finally:
+            await consumer.stop()
+        return records
+
+
+def documents(records: list[ConsumerRecord[bytes, bytes]], topic: str) -> list[dict[str, object]]:
+    return [orjson.loads(r.value) for r in records if r.topic == topic and r.value is not None]
+
+
+@pytest.fixture(scope="module")
+async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pipeline]:
+    name = f"t{uuid.uuid4().hex[:8]}"
+    workdir = tmp_path_factory.mktemp(name)
+    settings = replace(
+        Settings.from_env(),
+        broker=kafka,
+        topic_prefix=f"{name}.",
+        app_id=name,
+        partitions=2,
+        data_dir=workdir / "worker",
+    )
+    await ensure_topics(settings)
+    env = {
+        **os.environ,
+        "KHABAR_BROKER": kafka,
+        "KHABAR_TOPIC_PREFIX": settings.topic_prefix,
+        "KHABAR_APP_ID": settings.app_id,
+        "KHABAR_PARTITIONS": str(settings.partitions),
+        "KHABAR_DATA_DIR": str(settings.data_dir),
+        "KHABAR_WEB_PORT": str(free_port()),
+    }
+    log = workdir / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        yield Pipeline(settings=settings, worker=worker, log=log)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

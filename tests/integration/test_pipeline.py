@@ -1,0 +1,215 @@
+"""The walking skeleton end to end: raw pages through a real Kafka and a real worker process."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import ConsumerRecord
+
+from schemas import HEADER_SCHEMA, HEADER_SCHEMA_VERSION, SCHEMA_VERSION, RawPage, validate
+from streams.feed import feed
+from streams.process import process
+from streams.sources import read_pages
+from tests.integration.conftest import Pipeline, documents
+
+pytestmark = pytest.mark.integration
+
+SCHEMA_OF_TOPIC = {"articles": "article", "duplicates": "article", "dead-letters": "dead_letter"}
+
+
+def assert_contract(pipeline: Pipeline, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    """Every output validates against its JSON Schema and carries the schema headers."""
+    for record in records:
+        short = record.topic.removeprefix(pipeline.settings.topic_prefix)
+        schema = SCHEMA_OF_TOPIC[short]
+        validate(schema, orjson.loads(record.value or b""))  # type: ignore[arg-type]
+        headers = dict(record.headers)
+        assert headers[HEADER_SCHEMA] == schema.encode()
+        assert headers[HEADER_SCHEMA_VERSION] == SCHEMA_VERSION.encode()
+
+
+def unique_page(tmp: Path, name: str, marker: str) -> Path:
+    """A plain-text news page whose body nobody else in the suite publishes."""
+    path = tmp / name
+    path.write_text(
+        "عنوان تجريبي للاختبار رقم "
+        + marker
+        + "\n\n"
+        + "\n\n".join(
+            f"قال المتحدث الرسمي في الفقرة رقم {i} إن الاختبار {marker} يجري كما هو مخطط له، "
+            "وأضاف أن النتائج ستعلن في وقت لاحق بعد مراجعتها من قبل اللجنة المختصة بالأمر."
+            for i in range(4)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_malformed_messages_are_dead_lettered_and_the_partition_keeps_flowing(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex
+    good = RawPage.from_dict(
+        {"url": f"https://example.org/{marker}", "fetched_at": datetime.now(UTC).isoformat(),
+         "body_text": unique_page(tmp_path, "good.txt", marker).read_text("utf-8")}
+    )  # fmt: skip
+    empty = RawPage(url=f"https://example.org/empty-{marker}", fetched_at=datetime.now(UTC), text="")
+    bad_inputs = {
+        "not_json": b"\x00\xffnot json at all",
+        "schema": orjson.dumps({"url": 42, "body_text": "x"}),
+        "empty_page": empty.to_json(),
+    }
+    for value in bad_inputs.values():
+        await pipeline.produce(value, key=marker.encode(), partition=0)
+    await pipeline.produce(good.to_json(), key=marker.encode(), partition=0)
+
+    def done(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        ours = [r for r in records if r.key == marker.encode() or (r.value and marker.encode() in r.value)]
+        return len(ours) >= 4
+
+    records = await pipeline.outputs(done)
+    assert_contract(pipeline, records)
+    letters = [d for d in documents(records, pipeline.topic("dead-letters"))
+               if base64.b64decode(str(d["original_key_b64"])) == marker.encode()]  # fmt: skip
+    assert sorted(str(d["reason"]) for d in letters) == sorted(bad_inputs)
+    for letter in letters:
+        original = base64.b64decode(str(letter["original_value_b64"]))
+        assert original == bad_inputs[str(letter["reason"])], "dead letter must carry the original bytes"
+        assert letter["original_topic"] == pipeline.topic("raw-pages")
+        assert letter["original_partition"] == 0
+        assert letter["error_message"]
+    dead = [r for r in records if r.topic == pipeline.topic("dead-letters") and r.key == marker.encode()]
+    for record in dead:
+        headers = dict(record.headers)
+        assert headers["__streams.errors.topic"] == pipeline.topic("raw-pages").encode()
+        assert headers["__streams.errors.exception"]
+    articles = [d for d in documents(records, pipeline.topic("articles")) if d["page_id"] == good.page_id]
+    assert len(articles) == 1, "the good page behind three bad ones must still come out"
+
+
+FORBIDDEN_IN_SEED_TEXT = [
+    "أحدث الأخبار",
+    "إقرأ أيضاً",
+    "اقرأ أيضا",
+    "أخبار ذات صلة",
+    "الأخبار الأكثر قراءة",
+    "اخر الاخبار",
+    # teaser-list headlines and dates (001, 003, 004)
+    "أنقرة: على المجتمع الدولي التحرك بحزم",
+    "04/12/2025",
+    "شركة النفط التركية توقع مذكرة تفاهم",
+    "05/02/2026",
+    "الأمير هاري يدافع عن دور قوات الناتو",
+    "بيليه يتصدر قائمة",
+    # the other article after "إقرأ أيضاً" (002)
+    "الصين تتمسك بـإنفاقها الدفاعي",
+    # photo captions (000, 004)
+    "Getty Images",
+    "رئيس الوزراء الكندي مارك كارني (الفرنسية)",
+    "صورة للرئيسين بوتين و أردوغان",
+]
+SEED_TITLES = {
+    "000": "كندا تسعى لتعميق شراكتها مع تركيا وتوسيع التعاون الدفاعي والنووي",
+    "001": "البيت الأبيض: إدارة بايدن ترغب بإقامة علاقات بناءة مع تركيا",
+    "002": "الدفاع التركية: نسعى للتعاون الدفاعي مع دمشق",
+    "003": "خلوصي أكار يعلن عن اجتماعات للوفود الفنية من وزارات دفاع تركيا وروسيا وسوريا قريبًا",
+    "004": None,
+}
+SEED_DATES = {"000": "2026-02-06", "002": "2024-12-26"}
+
+
+@pytest.fixture(scope="module")
+async def seed_articles(pipeline: Pipeline, seeds_dir: Path) -> dict[str, dict[str, object]]:
+    """The five shared seed pages fed through Kafka once; their articles by seed number."""
+    summary = await feed(read_pages([str(seeds_dir)]), pipeline.settings, progress=False)
+    assert summary.published == 5 and not summary.problems
+    wanted = set(summary.page_ids)
+
+    def done(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        seen = {orjson.loads(r.value or b"{}").get("page_id") for r in records}
+        return wanted <= seen
+
+    records = await pipeline.outputs(done)
+    assert_contract(pipeline, records)
+    ours = [d for topic in ("articles", "duplicates", "dead-letters")
+            for d in documents(records, pipeline.topic(topic)) if d.get("page_id") in wanted]  # fmt: skip
+    assert all(d in documents(records, pipeline.topic("articles")) for d in ours), ours
+    return {Path(str(d["url"])).name[:3]: d for d in ours}
+
+
+async def test_seed_pages_come_out_as_clean_arabic_articles(
+    seed_articles: dict[str, dict[str, object]],
+) -> None:
+    assert sorted(seed_articles) == ["000", "001", "002", "003", "004"]
+    for number, article in seed_articles.items():
+        assert article["language"] == "ar", number
+        assert article["title"] == SEED_TITLES[number], number
+        published = article["published_at"]
+        expected = SEED_DATES.get(number)
+        assert (str(published)[:10] if published else None) == expected, number
+        text = str(article["text"])
+        assert len(text) > 500, number
+        for line in FORBIDDEN_IN_SEED_TEXT:
+            assert line not in text, f"{number}: {line!r} leaked into the text"
+        assert article["duplicate_of"] is None
+
+
+async def test_offline_process_gives_the_same_articles_as_the_stream(
+    seed_articles: dict[str, dict[str, object]], seeds_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    with out.open("wb") as handle:
+        summary = process(read_pages([str(seeds_dir)]), handle, progress=False)
+    assert summary.articles == 5
+    offline = {Path(d["url"]).name[:3]: d for d in map(orjson.loads, out.read_bytes().splitlines())}
+    assert offline == seed_articles
+
+
+async def test_refeeding_is_idempotent_and_a_copy_elsewhere_is_a_duplicate(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    marker = uuid.uuid4().hex
+    unique_page(crawl, "a.txt", marker)
+    unique_page(crawl, "b.txt", marker + "-b")
+    first = await feed(read_pages([str(crawl)]), pipeline.settings, progress=False)
+
+    def first_out(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        return set(first.page_ids) <= {orjson.loads(r.value or b"{}").get("page_id") for r in records}
+
+    records = await pipeline.outputs(first_out)
+    ids_before = {d["article_id"] for d in documents(records, pipeline.topic("articles"))}
+
+    second = await feed(read_pages([str(crawl)]), pipeline.settings, progress=False)
+    assert second.page_ids == first.page_ids  # same URL, fetch time and bytes: same page
+    copy_dir = tmp_path / "elsewhere"
+    copy_dir.mkdir()
+    shutil.copy2(crawl / "a.txt", copy_dir / "syndicated-copy.txt")
+    third = await feed(read_pages([str(copy_dir)]), pipeline.settings, progress=False)
+
+    def refed_and_copied(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        outputs = [(r.topic, orjson.loads(r.value or b"{}").get("page_id")) for r in records]
+        refed = [p for topic, p in outputs if p in first.page_ids]
+        copied = [p for topic, p in outputs if p in third.page_ids]
+        return len(refed) >= 2 * len(first.page_ids) and bool(copied)
+
+    records = await pipeline.outputs(refed_and_copied)
+    assert_contract(pipeline, records)
+    articles = documents(records, pipeline.topic("articles"))
+    assert {d["article_id"] for d in articles} == ids_before, "a re-crawl must not create a new article_id"
+    duplicates = documents(records, pipeline.topic("duplicates"))
+    ours = [d for d in duplicates if d["page_id"] in first.page_ids]
+    assert ours == [], "an unchanged re-crawl is the same article, not a duplicate"
+    (copy,) = [d for d in duplicates if d["page_id"] in third.page_ids]
+    original = next(d for d in articles if str(d["url"]).endswith("/a.txt"))
+    assert copy["duplicate_of"] == original["article_id"]
+    assert copy["duplicate_kind"] == "exact"
+    assert copy["article_id"] != original["article_id"]
