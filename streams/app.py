@@ -32,18 +32,18 @@ from streams.config import Settings
 log = logging.getLogger(__name__)
 
 
-class IdempotentProducer(faust_aiokafka.Producer):  # type: ignore[misc]
+class IdempotentProducer(faust_aiokafka.Producer):
     """Faust turns on acks=all and idempotence only inside transactions; we want them always."""
 
     def _settings_extra(self) -> dict[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
 
 
-class IdempotentTransport(faust_aiokafka.Transport):  # type: ignore[misc]
+class IdempotentTransport(faust_aiokafka.Transport):
     Producer = IdempotentProducer
 
 
-class KhabarApp(faust.App):  # type: ignore[misc]
+class KhabarApp(faust.App):
     def _new_transport(self) -> IdempotentTransport:
         return IdempotentTransport(self.conf.broker_consumer, self)
 
@@ -116,7 +116,7 @@ def create_app(settings: Settings) -> faust.App:
         )
 
     @app.agent(raw_pages, name="analyze-pages", concurrency=1)
-    async def analyze_pages(stream: faust.StreamT) -> None:
+    async def analyze_pages(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
             try:
@@ -136,7 +136,7 @@ def create_app(settings: Settings) -> faust.App:
             )
 
     @app.agent(by_hash, name="decide-duplicates", concurrency=1)
-    async def decide_duplicates(stream: faust.StreamT) -> None:
+    async def decide_duplicates(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
             try:

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from schemas import (
+    HEADER_SCHEMA_VERSION,
+    SCHEMA_VERSION,
+    Article,
+    DeadLetter,
+    RawPage,
+    SchemaError,
+    message_headers,
+    validate,
+)
+
+NOW = datetime(2026, 2, 6, 8, 47, tzinfo=UTC)
+
+
+def test_raw_page_round_trips_bytes_as_base64() -> None:
+    body = "<html>مرحبا</html>".encode("cp1256")
+    page = RawPage(url="https://example.com/a", fetched_at=NOW, body=body, content_type="text/html")
+    document = orjson.loads(page.to_json())
+    validate("raw_page", document)
+    assert base64.b64decode(document["body_b64"]) == body
+    assert RawPage.from_json(page.to_json()) == page
+
+
+def test_page_id_is_derived_from_url_time_and_body() -> None:
+    a = RawPage(url="https://example.com/a", fetched_at=NOW, text="x")
+    assert a.page_id == RawPage(url="https://example.com/a", fetched_at=NOW, text="x").page_id
+    assert a.page_id != RawPage(url="https://example.com/a", fetched_at=NOW, text="y").page_id
+    assert a.page_id != RawPage(url="https://example.com/b", fetched_at=NOW, text="x").page_id
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\xff\xfe garbage", "not_json"),
+        (b"[1, 2]", "schema"),
+        (b'{"url": "u"}', "schema"),
+        (b'{"url": "u", "fetched_at": "2026-01-01T00:00:00Z"}', "schema"),  # no body at all
+        (
+            b'{"url": "u", "fetched_at": "2026-01-01T00:00:00Z", "body_text": "a", "body_b64": "YQ=="}',
+            "schema",
+        ),
+        (b'{"url": "u", "fetched_at": "yesterday", "body_text": "a"}', "schema"),
+        (b'{"url": "u", "fetched_at": "2026-01-01T00:00:00", "body_text": "a"}', "schema"),  # no zone
+        (b'{"url": "u", "fetched_at": "2026-01-01T00:00:00Z", "body_b64": "***"}', "bad_base64"),
+    ],
+)
+def test_bad_raw_pages_are_rejected_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        RawPage.from_json(data)
+    assert caught.value.reason == reason
+    assert str(caught.value)
+
+
+def test_article_and_dead_letter_validate_against_their_json_schemas() -> None:
+    article = Article(
+        article_id="0" * 32, url="https://example.com/a", title=None, text="t", language="ar",
+        published_at=None, fetched_at=NOW, content_hash="f" * 32, page_id="p",
+    )  # fmt: skip
+    validate("article", orjson.loads(article.to_json()))
+    assert Article.from_json(article.to_json()) == article
+    letter = DeadLetter(
+        stage="decode", reason="not_json", error_type="SchemaError", error_message="bad",
+        original_topic="raw-pages", original_partition=0, original_offset=7, original_key=None,
+        original_value=b"\x00", failed_at=NOW,
+    )  # fmt: skip
+    validate("dead_letter", orjson.loads(letter.to_json()))
+    headers = dict(letter.kafka_headers())
+    assert headers["__streams.errors.offset"] == b"7"
+    assert headers[HEADER_SCHEMA_VERSION] == SCHEMA_VERSION.encode()
+
+
+def test_schema_violations_name_the_field() -> None:
+    article = Article(
+        article_id="nope", url="u", title=None, text="t", language="ar", published_at=None,
+        fetched_at=NOW, content_hash="f" * 32, page_id="p",
+    )  # fmt: skip
+    with pytest.raises(SchemaError, match="at article_id"):
+        validate("article", orjson.loads(article.to_json()))
+
+
+def test_every_message_type_has_version_headers() -> None:
+    for name in ("raw_page", "article", "dead_letter"):
+        headers = dict(message_headers(name, "trace"))  # type: ignore[arg-type]
+        assert headers["khabar.schema"] == name.encode()
+        assert headers["khabar.trace.id"] == b"trace"
