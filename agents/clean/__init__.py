@@ -1,0 +1,112 @@
+"""Clean stage: bytes -> text (charset), then title, body paragraphs and metadata, boilerplate out.
+
+Library choices:
+
+* **charset-normalizer** for encoding detection, after the BOM, the HTTP charset, the
+  ``<meta>`` charset and strict UTF-8 (see :mod:`agents.clean.decode`). It is pure Python,
+  maintained, and recognizes windows-1256 / ISO-8859-6 Arabic pages that declare nothing.
+* **trafilatura** for HTML (see :mod:`agents.clean.html`): main-text extraction and
+  title/author/site/canonical metadata, robust on real news templates, on top of lxml.
+* Plain-text pages (crawler output with the boilerplate left in) have no markup for either
+  library to use; :mod:`agents.clean.plain` classifies their lines with Arabic- and
+  English-aware heuristics.
+
+The stage is pure and synchronous: no Faust, no network. Every failure is a
+:class:`agents.StageError` with stage ``"clean"`` and one of the reasons in :data:`REASONS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents import StageError
+from agents.clean import html as html_pages
+from agents.clean import plain as plain_pages
+from agents.clean.decode import check_text, content_type_of, decode
+from schemas import RawPage
+
+REASONS = frozenset({"empty_page", "undecodable", "not_text", "no_content", "too_large", "parse_error"})
+DEFAULT_MAX_SIZE = 5_000_000  # bytes of body, characters of decoded text
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """What the clean stage hands to the later stages."""
+
+    title: str | None
+    paragraphs: list[str]
+    # Lines that belong to the article's own header (dateline, "published on", byline ...),
+    # kept apart from the body and from teasers so the dates stage reads only these.
+    header_lines: list[str] = field(default_factory=list)
+    subtitle: str | None = None
+    authors: list[str] = field(default_factory=list)
+    site: str | None = None
+    canonical_url: str | None = None
+    # The decoded HTML when the page is HTML (None for plain-text pages).
+    html: str | None = None
+    # The codec the bytes were decoded with (None when the page came as text).
+    encoding: str | None = None
+
+
+def clean(raw: RawPage, *, max_size: int = DEFAULT_MAX_SIZE) -> Cleaned:
+    """Decode a crawled page and extract its article. Raises StageError on bad input."""
+    content_type = content_type_of(raw.content_type, raw.http_headers)
+    text, encoding = _text_of(raw, content_type, max_size)
+    if html_pages.looks_like_html(content_type, text.lstrip()[:4096]) and not _is_plain(content_type, text):
+        return _from_html(text, raw.url, encoding)
+    return _from_plain(text, encoding)
+
+
+def _text_of(raw: RawPage, content_type: str | None, max_size: int) -> tuple[str, str | None]:
+    if raw.body is not None:
+        _check_size(len(raw.body), max_size, "bytes")
+        start = raw.body[:4096].decode("latin-1").lstrip()
+        html = html_pages.looks_like_html(content_type, start)
+        text, encoding = decode(raw.body, content_type, raw.http_headers, html=html)
+        result: tuple[str, str | None] = (text, encoding)
+    else:
+        result = (check_text(raw.text or ""), None)
+    _check_size(len(result[0]), max_size, "characters")
+    return result
+
+
+def _check_size(size: int, max_size: int, unit: str) -> None:
+    if size > max_size:
+        raise StageError("clean", "too_large", f"page is {size} {unit}, over the {max_size} limit")
+
+
+def _is_plain(content_type: str | None, text: str) -> bool:
+    """A text/plain page is HTML only when its text plainly starts as an HTML document."""
+    if not content_type or "text/plain" not in content_type.lower():
+        return False
+    start = text.lstrip()[:200].lower()
+    return not start.startswith(("<!doctype html", "<html", "<?xml"))
+
+
+def _from_html(text: str, url: str, encoding: str | None) -> Cleaned:
+    article = html_pages.extract(text, url)
+    return Cleaned(
+        title=article.title,
+        paragraphs=article.paragraphs,
+        header_lines=article.header_lines,
+        authors=article.authors,
+        site=article.site,
+        canonical_url=article.canonical_url,
+        html=text,
+        encoding=encoding,
+    )
+
+
+def _from_plain(text: str, encoding: str | None) -> Cleaned:
+    article = plain_pages.extract(text)
+    return Cleaned(
+        title=article.title,
+        paragraphs=article.paragraphs,
+        header_lines=article.header_lines,
+        subtitle=article.subtitle,
+        authors=article.authors,
+        encoding=encoding,
+    )
+
+
+__all__ = ["DEFAULT_MAX_SIZE", "REASONS", "Cleaned", "StageError", "clean"]

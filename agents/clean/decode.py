@@ -1,0 +1,152 @@
+"""Bytes -> text: BOM, declared charset (HTTP, then ``<meta>``), strict UTF-8, then detection.
+
+Detection uses charset-normalizer (pure Python, maintained, already a dependency through
+requests): it handles the legacy Arabic code pages (windows-1256, ISO-8859-6) that crawled
+Arabic news sites still serve without declaring them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator, Mapping
+
+import charset_normalizer
+
+from agents import StageError
+from agents.clean.text import strip_invisible
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with the UTF-16LE BOM
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_MAGIC: tuple[bytes, ...] = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF87a",
+    b"GIF89a",
+    b"%PDF",
+    b"PK\x03\x04",  # zip, docx, epub ...
+    b"\x1f\x8b",  # gzip
+    b"BZh",
+    b"\xfd7zXZ",
+    b"RIFF",  # webp, wav, avi
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x01\x00",  # ico
+    b"\x7fELF",
+    b"wOFF",
+    b"wOF2",
+)
+_BINARY_TYPES = re.compile(r"^\s*(?:image|audio|video|font)/|application/(?:pdf|zip|gzip|x-)", re.I)
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:\-]+)""", re.I)
+# Control characters that never occur in text (tab, LF, VT, FF, CR and ESC are tolerated).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+# Labels a server or page uses for what browsers decode as windows-1252 (WHATWG Encoding).
+_WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
+_SERVER_DEFAULTS = frozenset({"cp1252"})  # a header saying this is often just a default
+_SNIFF_BYTES = 65_536
+_META_BYTES = 8_192
+_MAX_CONTROL_RATIO = 0.001
+
+
+def content_type_of(content_type: str | None, headers: Mapping[str, str]) -> str | None:
+    """The page's Content-Type: the RawPage field, else the HTTP header (any case)."""
+    if content_type:
+        return content_type
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return value
+    return None
+
+
+def decode(
+    body: bytes, content_type: str | None, headers: Mapping[str, str], *, html: bool
+) -> tuple[str, str]:
+    """Decoded text and the codec used. Raises StageError for binary or undecodable input."""
+    if not body.strip():
+        raise StageError("clean", "empty_page", "the page body is empty")
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return _checked(body.decode(codec, errors="replace")), codec
+    declared = list(_declared_codecs(body, content_type, headers, html=html))
+    _reject_binary(body, content_type, declared)
+    for codec in declared:
+        try:
+            return _checked(body.decode(codec)), codecs.lookup(codec).name
+        except UnicodeDecodeError:
+            continue  # a wrong declaration is common: fall through to detection
+    try:
+        return _checked(body.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body).best()
+    if best is None:
+        raise StageError("clean", "undecodable", "no character encoding decodes the page")
+    return _checked(str(best)), best.encoding
+
+
+def check_text(text: str) -> str:
+    """Validate text handed over already decoded (RawPage.text)."""
+    return _checked(text)
+
+
+def _declared_codecs(
+    body: bytes, content_type: str | None, headers: Mapping[str, str], *, html: bool
+) -> Iterator[str]:
+    http = _codec(_charset_from_header(content_type_of(content_type, headers)))
+    document = _codec(_charset_from_markup(body)) if html else None
+    if document and document.startswith(("utf_16", "utf_32")):
+        document = "utf_8"  # a <meta> readable as ASCII cannot be right about UTF-16
+    if http and http in _SERVER_DEFAULTS and document and document != http:
+        http, document = document, http  # the page's own declaration beats a server default
+    for codec in (http, document):
+        if codec:
+            yield codec
+
+
+def _charset_from_header(content_type: str | None) -> str | None:
+    match = _CHARSET_PARAM.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def _charset_from_markup(body: bytes) -> str | None:
+    head = body[:_META_BYTES]
+    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    """Python codec name for a charset label, None when Python does not know it."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().lower()).name.replace("-", "_")
+    except LookupError:
+        return None
+    return _WHATWG_ALIASES.get(name, name)
+
+
+def _reject_binary(body: bytes, content_type: str | None, declared: list[str]) -> None:
+    if content_type and _BINARY_TYPES.search(content_type):
+        raise StageError("clean", "not_text", f"content type {content_type!r} is not text")
+    if body.startswith(_BINARY_MAGIC):
+        raise StageError("clean", "not_text", "the body starts with a binary file signature")
+    wide = any(codec.startswith(("utf_16", "utf_32")) for codec in declared)
+    if not wide and b"\x00" in body[:_SNIFF_BYTES]:
+        raise StageError("clean", "not_text", "the body contains NUL bytes")
+
+
+def _checked(text: str) -> str:
+    sample = text[:_SNIFF_BYTES]
+    controls = len(_CONTROL.findall(sample))
+    if controls and controls > _MAX_CONTROL_RATIO * len(sample):
+        raise StageError("clean", "not_text", f"{controls} control characters in the text")
+    if not strip_invisible(text).strip():
+        raise StageError("clean", "empty_page", "the page has no text")
+    return text

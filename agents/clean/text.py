@@ -1,0 +1,63 @@
+"""Text helpers shared by the clean stage: invisible characters out, and a matching form.
+
+The *matching form* folds Arabic spelling variants (hamza on alef, alef maqsura, ta
+marbuta, tatweel, diacritics, Arabic-Indic digits) and case so that markers such as
+"إقرأ أيضاً:" and "اقرا ايضا" compare equal. It is only ever used for comparisons: the
+text handed to later stages keeps its original spelling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Bidi controls and zero-width characters that carry no text. ZWNJ/ZWJ (U+200C/D) are
+# kept: they are part of Persian and Urdu spelling, which the language stage must see.
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"[^\S\n]+")  # any whitespace except newline (incl. NBSP, thin spaces)
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
+_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Extended (Persian) digits
+    }
+)
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def strip_invisible(text: str) -> str:
+    """Remove bidi marks and zero-width characters."""
+    return _INVISIBLE.sub("", text)
+
+
+def tidy_line(line: str) -> str:
+    """One display line: invisible characters out, runs of spaces collapsed, ends trimmed."""
+    return _SPACES.sub(" ", strip_invisible(line)).strip()
+
+
+def fold(text: str) -> str:
+    """Matching form: NFKC, case-folded, Arabic variants and digits unified, no diacritics."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = _ARABIC_MARKS.sub("", folded).translate(_FOLD)
+    return _SPACES.sub(" ", folded).strip()
+
+
+def arabic_letters(text: str) -> int:
+    return len(_ARABIC_LETTER.findall(text))
+
+
+def latin_letters(text: str) -> int:
+    return len(_LATIN_LETTER.findall(text))
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

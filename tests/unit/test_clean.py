@@ -1,0 +1,511 @@
+"""Clean stage: charset decoding, HTML extraction and the plain-text heuristics on real seeds."""
+
+from __future__ import annotations
+
+import codecs
+import textwrap
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agents import StageError
+from agents.clean import Cleaned, clean
+from agents.clean.plain import Kind, classify
+from agents.clean.text import fold
+from schemas import RawPage
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "seeds"
+FETCHED_AT = datetime(2026, 2, 6, tzinfo=UTC)
+
+
+def page(body: bytes, content_type: str | None = "text/plain; charset=utf-8", **extra: object) -> RawPage:
+    return RawPage(
+        url="https://example.com/a",
+        fetched_at=FETCHED_AT,
+        body=body,
+        content_type=content_type,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+# --- the five crawled seeds ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seed:
+    prefix: str
+    title: str | None
+    present: tuple[str, ...]
+    absent: tuple[str, ...]
+    header: tuple[str, ...] = ()
+    subtitle: str | None = None
+    authors: tuple[str, ...] = ()
+    paragraph_count: int | None = None
+
+
+# Everything that must never be in any body.
+COMMON_ABSENT = (
+    "أحدث الأخبار",
+    "إقرأ أيضاً",
+    "أخبار ذات صلة",
+    "اخر الاخبار",
+    "الأخبار الأكثر قراءة",
+    "المصدر:",
+    "Published On",
+    "تاريخ النشر",
+    "آخر تحديث",
+    "تركيا الان",
+    "الرئيسية »",
+    "…",
+)
+
+SEED_CASES = [
+    Seed(
+        prefix="000",
+        title="كندا تسعى لتعميق شراكتها مع تركيا وتوسيع التعاون الدفاعي والنووي",
+        present=(
+            "قال رئيس الوزراء الكندي مارك كارني إن بلاده تسعى لتعميق علاقاتها مع تركيا",
+            "لمجالات تجارية وأمنية أوسع",
+            "بسبب عمليتها العسكرية في شمال سوريا ضد قوات سوريا الديمقراطية (قسد).",
+            "أمور تدفع كندا لتعزيز دفاعها من خلال شراكات أوسع.",
+        ),
+        absent=(
+            "Getty Images",
+            "NEW YORK",
+            "رئيس الوزراء الكندي مارك كارني (الفرنسية)",
+            "date 2026-02-06",
+            "الجزيرة + مواقع إلكترونية",
+        ),
+        header=(
+            "date 2026-02-06 أخبار|تركيا",
+            "Published On 6/2/2026",
+            "آخر تحديث: 08:47 (توقيت مكة)",
+        ),
+        paragraph_count=6,
+    ),
+    Seed(
+        prefix="001",
+        title="البيت الأبيض: إدارة بايدن ترغب بإقامة علاقات بناءة مع تركيا",
+        subtitle=(
+            "البيت الأبيض: مستشار الأمن القومي أكد للمتحدث باسم الرئاسة التركية"
+            " رغبة الإدارة في علاقات بناءة بين البلدين"
+        ),
+        present=(
+            "قال البيت الأبيض الأمريكي، الثلاثاء، إن مستشار الأمن القومي الأمريكي جاك سوليفان",
+            "وشدّد كالن على “الحاجة إلى كفاح فاعل ومشترك ضد التنظيمات الإرهابية كافة”.",
+            "تسليمها لتركيا، فضلا عن الدعم الأمريكي لتنظيم PKK/YPG الإرهابي في سوريا.",
+        ),
+        absent=(
+            "مستشار الأمن القومي أكد للمتحدث",
+            "04/12/2025",
+            "01/12/2025",
+            "أنقرة: على المجتمع الدولي التحرك بحزم",
+            "270.6 مليار دولار",
+            "إعلام عالمي يسلط الضوء",
+        ),
+    ),
+    Seed(
+        prefix="002",
+        title="الدفاع التركية: نسعى للتعاون الدفاعي مع دمشق",
+        present=(
+            "أعلنت تركيا دعمها تأسيس جيش سوري موحد",
+            "ولن تسمح لأي تنظيمات إرهابية في مستقبل سوريا ومنطقتنا",
+            "لإقامة علاقات استراتيجية بين البلدين، وإقامة تعاون في مختلف المجالات».",
+        ),
+        absent=(
+            "تابع أحدث الأخبار عبر تطبيق",
+            "البوابة نيوز",
+            "الصين تتمسك",
+            "إنفاقها الدفاعي ضروري جدا",
+            "لين جيان",
+            "إعلانوصرحت",
+        ),
+        header=("تاريخ النشر: 26th, December 2024 GMT",),
+        paragraph_count=6,
+    ),
+    Seed(
+        prefix="003",
+        title="خلوصي أكار يعلن عن اجتماعات للوفود الفنية من وزارات دفاع تركيا وروسيا وسوريا قريبًا",
+        present=(
+            "أعلن وزير الدفاع التركي خلوصي أكار، الخميس، عن اجتماعات للوفود الفنية",
+            "استضافت روسيا أول محادثات بين وزيري الدفاع التركي والسوري منذ 11 عاما.",
+            "إنه يمكن ضم إيران إلى المباحثات الثلاثية بين بلاده وروسيا وسوريا.",
+        ),
+        absent=("شيفرون", "05/02/2026", "04/02/2026", "ننتظر التزام إسرائيل"),
+    ),
+    Seed(
+        prefix="004",
+        title=None,
+        present=(
+            "دعت تركيا روسيا للعمل كفريق والقيام بعمليات عسكرية مشتركة",
+            "ويأتي ذلك بعد يوم واحد فقط من قول تركيا",
+            "وانتُقدت تركيا كعضو في حلف الناتو",
+            "للاتصالات في الوقت الحقيقي بين الرئيسين والمسؤولين العسكريين للبلدين.",
+        ),
+        absent=(
+            "صورة للرئيسين",
+            "جلال فواز",
+            "أنقرة - ",
+            "View on Almaghribtoday.net",
+            "Almaghribtoday",
+            "فن وموسيقى",
+            "رياضة",
+            "الأمير هاري",
+            "نيللي كريم",
+            "غوتيريش",
+        ),
+        header=("أنقرة - جلال فواز",),
+        authors=("جلال فواز",),
+        paragraph_count=4,
+    ),
+]
+
+
+def seed_path(prefix: str) -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed pages not found in {SEEDS}")
+    matches = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not matches:
+        pytest.skip(f"seed {prefix} not found in {SEEDS}")
+    return matches[0]
+
+
+@pytest.mark.parametrize("seed", SEED_CASES, ids=[case.prefix for case in SEED_CASES])
+def test_seed_page(seed: Seed) -> None:
+    cleaned = clean(page(seed_path(seed.prefix).read_bytes()))
+    body = "\n\n".join(cleaned.paragraphs)
+
+    assert cleaned.title == seed.title
+    assert cleaned.html is None
+    for sentence in seed.present:
+        assert sentence in body, sentence
+    for text in (*COMMON_ABSENT, *seed.absent):
+        assert text not in body, text
+    for line in seed.header:
+        assert line in cleaned.header_lines, (line, cleaned.header_lines)
+    assert set(seed.authors) <= set(cleaned.authors)
+    if seed.subtitle is not None:
+        assert cleaned.subtitle == seed.subtitle
+    if seed.paragraph_count is not None:
+        assert len(cleaned.paragraphs) == seed.paragraph_count
+    assert cleaned.title not in cleaned.paragraphs
+
+
+@pytest.mark.parametrize("prefix", ["001", "003"])
+def test_teaser_dates_never_reach_header_lines(prefix: str) -> None:
+    cleaned = clean(page(seed_path(prefix).read_bytes()))
+    assert cleaned.header_lines == []
+
+
+def test_seed_decoded_from_windows_1256_without_charset() -> None:
+    original = seed_path("000").read_text("utf-8")
+    cleaned = clean(page(original.encode("cp1256", errors="ignore"), content_type="text/plain"))
+    assert cleaned.title == "كندا تسعى لتعميق شراكتها مع تركيا وتوسيع التعاون الدفاعي والنووي"
+    assert len(cleaned.paragraphs) == 6
+
+
+# --- plain-text heuristics -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("إقرأ أيضاً:", Kind.STOP),
+        ("اقرأ أيضا", Kind.STOP),
+        ("اقرا ايضاً", Kind.STOP),
+        ("آخر الأخبار", Kind.STOP),
+        ("الأكثر قراءة", Kind.STOP),
+        ("Read more", Kind.STOP),
+        ("Most read:", Kind.STOP),
+        ("المصدر: وكالات", Kind.STOP),
+        ("اقرأ أيضاً: تركيا تعلن عن خطة جديدة", Kind.PROMO),
+        ("04/12/2025", Kind.META),
+        ("نُشر في ١٢ يناير ٢٠٢٥", Kind.META),
+        ("Updated: 6 February 2026 10:30 GMT", Kind.META),
+        ("Home › World › Middle East", Kind.BREADCRUMB),
+        ("صورة أرشيفية للرئيس التركي", Kind.CAPTION),
+        ("الرئيس التركي في أنقرة (رويترز)", Kind.CAPTION),
+        ("Protesters gather outside parliament (AFP)", Kind.CAPTION),
+        ("شركة النفط التركية توقع مذكرة تفاهم لإجراء عمليات…", Kind.TEASER),
+        ("By Jane Doe", Kind.BYLINE),
+        ("بقلم: محمد علي", Kind.BYLINE),
+        ("تـركـيا الآن", Kind.SHORT),
+    ],
+)
+def test_line_classification(line: str, kind: Kind) -> None:
+    assert classify(line, arabic_page=True).kind is kind
+
+
+def test_fold_unifies_arabic_variants() -> None:
+    assert fold("إقرأ أيضاً") == fold("اقرا ايضا")
+    assert fold("الأخبار الأكثر قراءةً") == "الاخبار الاكثر قراءه"
+    assert fold("مـصـر ٢٠٢٦") == "مصر 2026"
+
+
+ENGLISH_PLAIN = """Example Times
+Home > News > Local
+
+Council approves bigger transport budget
+
+By Jane Doe
+Published: 5 February 2026, 10:30 GMT
+Subscribers at the meeting (Photo by John Smith/Getty Images)
+
+The city council voted on Tuesday to approve a new budget that increases spending on public \
+transport by a fifth, officials said.
+
+The mayor welcomed the decision and said buses would run more often from the spring, while \
+critics warned about the cost of the plan.
+
+Related
+Another story about a completely different thing…
+Feb 4, 2026
+"""
+
+
+def test_english_plain_text_page() -> None:
+    cleaned = clean(page(ENGLISH_PLAIN.encode()))
+    body = "\n\n".join(cleaned.paragraphs)
+    assert cleaned.title == "Council approves bigger transport budget"
+    assert cleaned.authors == ["Jane Doe"]
+    assert "Published: 5 February 2026, 10:30 GMT" in cleaned.header_lines
+    assert "Feb 4, 2026" not in cleaned.header_lines
+    assert len(cleaned.paragraphs) == 2
+    assert "critics warned about the cost of the plan." in body
+    for text in ("Example Times", "Home >", "Getty", "Related", "Another story"):
+        assert text not in body
+
+
+def test_hard_wrapped_plain_text_is_rejoined() -> None:
+    sentence = (
+        "The city council voted on Tuesday to approve a new budget that increases spending"
+        " on public transport by a fifth, officials said after a long meeting."
+    )
+    wrapped = "\n".join(textwrap.wrap(sentence, 72))
+    text = f"Council approves bigger transport budget\n\n{wrapped}\n\n{wrapped}\n\n{wrapped}\n"
+    cleaned = clean(page(text.encode()))
+    assert cleaned.paragraphs == [sentence, sentence, sentence]
+
+
+def test_bidi_and_zero_width_marks_are_stripped() -> None:
+    text = (
+        "\u200fعنوان الخبر الرئيسي\u200e هنا\n\n"
+        "قال\u200b المسؤول إن الحكومة ستعلن\u202b عن خطة جديدة لدعم الاقتصاد خلال الأيام المقبلة.\u202c\n"
+    )
+    cleaned = clean(page(text.encode()))
+    assert cleaned.title == "عنوان الخبر الرئيسي هنا"
+    assert cleaned.paragraphs == [
+        "قال المسؤول إن الحكومة ستعلن عن خطة جديدة لدعم الاقتصاد خلال الأيام المقبلة."
+    ]
+
+
+def test_page_without_body_is_no_content() -> None:
+    with pytest.raises(StageError) as error:
+        clean(page("الرئيسية\nأخبار\nرياضة\n".encode()))
+    assert error.value.reason == "no_content"
+    assert error.value.stage == "clean"
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+AR_PARAGRAPHS = (
+    "قال رئيس الوزراء الكندي مارك كارني إن بلاده تسعى لتعميق علاقاتها مع تركيا، مشيرا إلى"
+    " آفاق واسعة للتعاون بين البلدين، خاصة في مجالات التصنيع المتقدم والدفاع.",
+    "وأكد كارني، خلال مؤتمر صحفي، أنه بدأ مباحثات بهذا الشأن مع الرئيس التركي رجب طيب"
+    " أردوغان خلال لقاء جمعهما مؤخرا في نيويورك، على هامش الجمعية العامة للأمم المتحدة.",
+    "وقال إن التعاون بين بلاده وتركيا قد يشمل الدفاع والمجال النووي، ويتجاوزهما لمجالات"
+    " تجارية وأمنية أوسع، مشيرا إلى أن تركيا بلد رائد عالميا في مجال التصنيع.",
+)
+AR_TITLE = "كندا تسعى لتعميق شراكتها مع تركيا"
+
+
+def arabic_html(meta: str = "") -> str:
+    paragraphs = "".join(f"<p>{text}</p>" for text in AR_PARAGRAPHS)
+    return (
+        f"<!DOCTYPE html><html lang='ar' dir='rtl'><head>{meta}"
+        f"<title>{AR_TITLE} | الجزيرة نت</title></head><body>"
+        "<nav><ul><li><a href='/'>الرئيسية</a></li><li><a href='/news'>أخبار</a></li></ul></nav>"
+        f"<article><h1>{AR_TITLE}</h1>{paragraphs}</article>"
+        "<footer><p>جميع الحقوق محفوظة</p></footer></body></html>"
+    )
+
+
+def assert_arabic_article(cleaned: Cleaned) -> None:
+    assert cleaned.title == AR_TITLE
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+    assert cleaned.html is not None and AR_TITLE in cleaned.html
+
+
+def test_windows_1256_html_without_declared_charset() -> None:
+    cleaned = clean(page(arabic_html().encode("cp1256"), content_type="text/html"))
+    assert cleaned.encoding == "cp1256"
+    assert_arabic_article(cleaned)
+
+
+def test_windows_1256_html_declared_in_meta() -> None:
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=windows-1256">'
+    cleaned = clean(page(arabic_html(meta).encode("cp1256"), content_type=None))
+    assert cleaned.encoding == "cp1256"
+    assert_arabic_article(cleaned)
+
+
+def test_meta_charset_beats_a_latin1_server_default() -> None:
+    body = arabic_html('<meta charset="windows-1256">').encode("cp1256")
+    cleaned = clean(page(body, content_type="text/html; charset=ISO-8859-1"))
+    assert cleaned.encoding == "cp1256"
+    assert_arabic_article(cleaned)
+
+
+def test_charset_from_http_headers() -> None:
+    text = f"{AR_TITLE}\n\n" + "\n\n".join(AR_PARAGRAPHS)
+    raw = page(
+        text.encode("iso-8859-6", errors="ignore"),
+        content_type=None,
+        http_headers={"Content-Type": "text/plain; charset=ISO-8859-6"},
+    )
+    cleaned = clean(raw)
+    assert cleaned.encoding == "iso8859-6"
+    assert cleaned.title == AR_TITLE
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"),
+    [
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ],
+)
+def test_bom_wins_over_declared_charset(bom: bytes, codec: str) -> None:
+    body = bom + arabic_html().encode(codec)
+    cleaned = clean(page(body, content_type="text/html; charset=windows-1256"))
+    assert_arabic_article(cleaned)
+    assert not cleaned.html or not cleaned.html.startswith("\ufeff")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), None),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200), "text/html"),
+        (b"plain start\x00\x01\x02\x03 then junk" * 20, "text/plain"),
+        (bytes(range(256)) * 8, None),
+        (b"GIF89a" + b"\x01" * 100, "image/gif"),
+    ],
+)
+def test_binary_junk_is_not_text(body: bytes, content_type: str | None) -> None:
+    with pytest.raises(StageError) as error:
+        clean(page(body, content_type=content_type))
+    assert error.value.reason == "not_text"
+
+
+def test_control_characters_in_text_input_are_not_text() -> None:
+    raw = RawPage(url="https://example.com/a", fetched_at=FETCHED_AT, text="\x01\x02\x03\x04" * 50)
+    with pytest.raises(StageError) as error:
+        clean(raw)
+    assert error.value.reason == "not_text"
+
+
+@pytest.mark.parametrize("body", [b"", b"   \r\n\t  \n", "\u200f\u200e \n".encode()])
+def test_empty_page(body: bytes) -> None:
+    with pytest.raises(StageError) as error:
+        clean(page(body))
+    assert error.value.reason == "empty_page"
+
+
+def test_too_large_page() -> None:
+    body = ("كلمة " * 1000).encode()
+    with pytest.raises(StageError) as error:
+        clean(page(body), max_size=1000)
+    assert error.value.reason == "too_large"
+
+
+def test_text_input_is_used_as_is() -> None:
+    text = f"{AR_TITLE}\n\n" + "\n\n".join(AR_PARAGRAPHS)
+    raw = RawPage(url="https://example.com/a", fetched_at=FETCHED_AT, text=text)
+    cleaned = clean(raw)
+    assert cleaned.title == AR_TITLE
+    assert cleaned.encoding is None
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+ENGLISH_HTML = """<!DOCTYPE html>
+<html lang="en"><head>
+<meta charset="utf-8">
+<title>Council approves bigger transport budget | Example Times</title>
+<meta property="og:site_name" content="Example Times">
+<link rel="canonical" href="https://example.com/news/council-budget">
+<meta name="author" content="Jane Doe">
+</head><body>
+<header><nav><ul>
+<li><a href="/">Home</a></li><li><a href="/world">World news</a></li>
+<li><a href="/sport">Sport results</a></li><li><a href="/weather">Weather forecast</a></li>
+</ul></nav></header>
+<main><article>
+<h1>Council approves bigger transport budget</h1>
+<p>The city council voted on Tuesday to approve a new budget that increases spending on public
+transport by a fifth, officials said after a long meeting in the town hall.</p>
+<p>The mayor welcomed the decision and said buses would run more often from the spring, while
+critics warned about the cost of the plan for households already struggling with bills.</p>
+<p>Opposition members said they would challenge the plan in court if the council did not
+publish a full assessment of its effects on the city's finances before the summer.</p>
+</article>
+<aside class="related"><h2>Related stories</h2><ul>
+<li><a href="/news/other">Mayor opens a new bridge across the river in the old town</a></li>
+<li><a href="/news/more">School year to start a week earlier in the autumn</a></li>
+</ul></aside></main>
+<footer><p>Copyright 2026 Example Times. All rights reserved.</p>
+<a href="/privacy">Privacy policy</a></footer>
+</body></html>"""
+
+
+def test_english_html_page() -> None:
+    cleaned = clean(page(ENGLISH_HTML.encode(), content_type="text/html; charset=utf-8"))
+    body = "\n\n".join(cleaned.paragraphs)
+    assert cleaned.title == "Council approves bigger transport budget"
+    assert cleaned.site == "Example Times"
+    assert cleaned.canonical_url == "https://example.com/news/council-budget"
+    assert cleaned.authors == ["Jane Doe"]
+    assert cleaned.html is not None and "<article>" in cleaned.html
+    assert len(cleaned.paragraphs) == 3
+    assert "increases spending on public transport by a fifth" in body
+    for text in (
+        "World news",
+        "Sport results",
+        "Weather forecast",
+        "Related",
+        "bridge",
+        "Copyright",
+        "Privacy",
+    ):
+        assert text not in body
+
+
+def test_html_served_as_text_plain_is_sniffed() -> None:
+    cleaned = clean(page(ENGLISH_HTML.encode(), content_type="text/plain"))
+    assert cleaned.title == "Council approves bigger transport budget"
+    assert cleaned.html is not None
+
+
+def test_html_without_content_type_is_sniffed() -> None:
+    cleaned = clean(page(ENGLISH_HTML.encode(), content_type=None))
+    assert cleaned.html is not None
+    assert len(cleaned.paragraphs) == 3
+
+
+@pytest.mark.timeout(30)
+def test_deeply_nested_html_does_not_hang() -> None:
+    body = b"<html><body>" + b"<div>" * 100_000 + b"<p>deep text here.</p>" + b"</div>" * 100_000
+    with pytest.raises(StageError) as error:
+        clean(page(body, content_type="text/html"))
+    assert error.value.reason in {"no_content", "parse_error"}
+
+
+def test_empty_html_document_has_no_content() -> None:
+    with pytest.raises(StageError) as error:
+        clean(page(b"<html><head></head><body></body></html>", content_type="text/html"))
+    assert error.value.reason == "no_content"
