@@ -248,9 +248,7 @@ class DeadLetter:
             "original_partition": self.original_partition,
             "original_offset": self.original_offset,
             "original_key_b64": (
-                base64.b64encode(self.original_key).decode("ascii")
-                if self.original_key is not None
-                else None
+                base64.b64encode(self.original_key).decode("ascii") if self.original_key is not None else None
             ),
             "original_value_b64": base64.b64encode(self.original_value).decode("ascii"),
             "failed_at": _iso(self.failed_at),

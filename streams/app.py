@@ -8,6 +8,8 @@ can commit past an event still being processed and lose it on restart, issue #60
   ``dedupe-by-hash`` topic, so every hash lives in exactly one partition;
 * ``decide-duplicates`` reads ``dedupe-by-hash``, keeps the owner of each hash in a Faust
   table (RocksDB store, changelog topic) and publishes to ``articles`` or ``duplicates``.
+  When an earlier document arrives after a later copy took the hash, the later copy is
+  corrected: re-published on ``duplicates`` and tombstoned on ``articles``.
 
 Every failure becomes a record on ``dead-letters`` with the original bytes; an agent never
 raises, so Faust never acks-and-drops an event behind our back.
@@ -23,7 +25,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
-from agents.dedupe import Owner, decide_exact
+from agents.dedupe import resolve_exact
 from agents.pipeline import analyze
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
@@ -102,7 +104,10 @@ def create_app(settings: Settings) -> faust.App:
     duplicates = raw_topic(topics.DUPLICATES)
     dead_letters = raw_topic(topics.DEAD_LETTERS)
     owners = app.Table(
-        "content-owners", default=None, key_type=str, value_type=list, partitions=settings.partitions
+        "content-owners",
+        default=None,
+        key_type=str,  # the content hash; values are [event_time, article_id] as JSON
+        partitions=settings.partitions,
     )
 
     async def send_dead_letter(letter: DeadLetter) -> None:
@@ -142,23 +147,28 @@ def create_app(settings: Settings) -> faust.App:
             try:
                 article = Article.from_json(message.value or b"")
                 stored = owners.get(article.content_hash)
-                owner = Owner(*stored) if stored else None
-                duplicate_of, new_owner = decide_exact(
-                    Owner.of(article.article_id, article.fetched_at), owner
-                )
+                decision = resolve_exact(article, Article.from_dict(stored) if stored else None)
             except Exception as exc:  # a bug or a foreign record on the internal topic
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
                 continue
-            if new_owner != owner:
-                owners[article.content_hash] = [new_owner.event_time, new_owner.article_id]
-            headers = message_headers("article", article.page_id)
-            if duplicate_of is None:
-                await articles.send(key=article.article_id.encode(), value=article.to_json(), headers=headers)
-            else:
-                article.duplicate_of = duplicate_of
-                article.duplicate_kind = "exact"
-                await duplicates.send(
-                    key=article.article_id.encode(), value=article.to_json(), headers=headers
+            if decision.owner is article:
+                owners[article.content_hash] = article.to_dict()
+            if decision.corrected is not None:
+                # A later document had taken the hash: it becomes a duplicate of this one.
+                await publish(decision.corrected)
+                await articles.send(
+                    key=decision.corrected.article_id.encode(),
+                    value=None,
+                    headers=message_headers("article", decision.corrected.page_id),
                 )
+            await publish(decision.article)
+
+    async def publish(article: Article) -> None:
+        target = articles if article.duplicate_of is None else duplicates
+        await target.send(
+            key=article.article_id.encode(),
+            value=article.to_json(),
+            headers=message_headers("article", article.page_id),
+        )
 
     return app

@@ -10,9 +10,9 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from agents import StageError
-from agents.dedupe import ExactDuplicateIndex, Owner
+from agents.dedupe import Owner, resolve_exact
 from agents.pipeline import analyze
-from schemas import RawPage
+from schemas import Article, RawPage
 from streams.sources import SourceProblem
 
 
@@ -31,10 +31,12 @@ def process(
 ) -> ProcessSummary:
     """Write one JSON line per article, duplicates included (``duplicate_of`` set).
 
+    Duplicates are decided once every page is analyzed, in (fetch time, article_id) order,
+    so the earliest copy is canonical whatever the input order; lines come in that order.
     Inputs that cannot be read or processed are reported on stderr and skipped.
     """
     summary = ProcessSummary()
-    index = ExactDuplicateIndex()
+    analyzed: list[Article] = []
     bar = tqdm(unit=" pages", desc="processing", disable=not progress, file=sys.stderr)
     try:
         for item in items:
@@ -49,14 +51,16 @@ def process(
                 summary.rejected += 1
                 bar.write(f"rejected {item.url}: {exc.stage}/{exc.reason}: {exc}", file=sys.stderr)
                 continue
-            duplicate_of = index.check(article.content_hash, Owner.of(article.article_id, article.fetched_at))
-            if duplicate_of is None:
-                summary.articles += 1
-            else:
-                article.duplicate_of = duplicate_of
-                article.duplicate_kind = "exact"
-                summary.duplicates += 1
-            out.write(article.to_json() + b"\n")
+            analyzed.append(article)
     finally:
         bar.close()
+    owners: dict[str, Article] = {}
+    for article in sorted(analyzed, key=lambda a: Owner.of(a.article_id, a.fetched_at)):
+        decision = resolve_exact(article, owners.get(article.content_hash))
+        owners[article.content_hash] = decision.owner
+        if decision.article.duplicate_of is None:
+            summary.articles += 1
+        else:
+            summary.duplicates += 1
+        out.write(decision.article.to_json() + b"\n")
     return summary

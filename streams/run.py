@@ -26,6 +26,7 @@ from streams.config import Settings
 from streams.feed import feed
 from streams.sources import read_pages
 from streams.tail import Output, describe, end_offsets, follow
+from streams.topics import ensure_topics
 
 SAMPLE_CRAWL = Path(__file__).resolve().parent / "sample_crawl"
 
@@ -90,6 +91,7 @@ async def feed_and_show(
     settings: Settings, paths: list[str], once: bool, worker_alive: Callable[[], bool], timeout: float
 ) -> int:
     """Feed ``paths`` and print outputs; with ``once``, return when every fed page came out."""
+    await ensure_topics(settings)
     start = await end_offsets(settings)
     summary = await feed(read_pages(paths), settings, progress=False)
     click.echo(f"fed {summary.describe()}", err=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.config import Settings
 from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES
@@ -19,7 +20,8 @@ OUTPUT_TOPICS = (ARTICLES, DUPLICATES, DEAD_LETTERS)
 class Output:
     """One record read from an output topic."""
 
-    kind: str  # "article" | "duplicate" | "dead-letter"
+    kind: str  # "article" | "duplicate" | "dead-letter" | "retracted"
+    key: str | None
     document: dict[str, Any]
     topic: str
     partition: int
@@ -34,6 +36,8 @@ class Output:
 def describe(output: Output) -> str:
     """One human line per output, as `khabar run` and `khabar tail` print them."""
     doc = output.document
+    if output.kind == "retracted":
+        return f"RETRACTED  {output.key}  (a later copy: now on duplicates)"
     if output.kind == "dead-letter":
         reason = f"{doc.get('stage')}/{doc.get('reason')}"
         return f"DEAD-LETTER  {reason}  {doc.get('url') or ''}  {doc.get('error_message', '')[:120]}"
@@ -51,17 +55,29 @@ def _kind(settings: Settings, topic: str) -> str:
     return "dead-letter"
 
 
+async def output_partitions(settings: Settings) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([settings.topic(name) for name in OUTPUT_TOPICS])
+    finally:
+        await admin.close()
+    return sorted(
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        if topic["error_code"] == 0
+        for partition in topic["partitions"]
+    )
+
+
 async def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
     """The current end of every output partition: following from here shows only new records."""
+    partitions = await output_partitions(settings)
+    if not partitions:
+        return {}
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # load metadata for every topic
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in (settings.topic(name) for name in OUTPUT_TOPICS)
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
         return ends
     finally:
@@ -90,10 +106,9 @@ async def follow(
     )
     await consumer.start()
     try:
-        positions = start if start is not None else await end_offsets(settings)
-        consumer.assign(list(positions))
+        consumer.assign(list(start) if start is not None else await output_partitions(settings))
         if start is not None:
-            for partition, offset in positions.items():
+            for partition, offset in start.items():
                 consumer.seek(partition, offset)
         elif from_beginning:
             await consumer.seek_to_beginning()
@@ -104,8 +119,9 @@ async def follow(
             for partition, records in batches.items():
                 for record in records:
                     output = Output(
-                        kind=_kind(settings, partition.topic),
-                        document=orjson.loads(record.value) if record.value else {},
+                        kind=_kind(settings, partition.topic) if record.value is not None else "retracted",
+                        key=record.key.decode(errors="replace") if record.key is not None else None,
+                        document=orjson.loads(record.value) if record.value is not None else {},
                         topic=partition.topic,
                         partition=partition.partition,
                         offset=record.offset,

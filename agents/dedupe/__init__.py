@@ -20,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
+
+from schemas import Article
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _INVISIBLE = re.compile("[\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")  # tatweel, bidi
@@ -105,18 +107,34 @@ def decide_exact(candidate: Owner, owner: Owner | None) -> tuple[str | None, Own
         return None, min(owner, candidate)
     if owner < candidate:
         return owner.article_id, owner
-    # The candidate is earlier than the stored owner: it becomes canonical. Correcting the
-    # later document's record is left to the near-duplicate work (issue 5).
+    # The candidate is earlier than the stored owner: it becomes the canonical one.
     return None, candidate
 
 
-class ExactDuplicateIndex:
-    """In-memory owners by content hash, for offline runs (``khabar process``)."""
+@dataclass(frozen=True, slots=True)
+class ExactDecision:
+    """What to publish for one document, and the fingerprint's owner afterwards."""
 
-    def __init__(self) -> None:
-        self._owners: dict[str, Owner] = {}
+    article: Article  # canonical (duplicate_of None) or a duplicate of an earlier owner
+    owner: Article  # the document that owns the content hash from now on
+    corrected: Article | None = None  # the previous owner, later than ``article``: now its duplicate
 
-    def check(self, content_hash_: str, candidate: Owner) -> str | None:
-        duplicate_of, owner = decide_exact(candidate, self._owners.get(content_hash_))
-        self._owners[content_hash_] = owner
-        return duplicate_of
+
+def resolve_exact(article: Article, owner: Article | None) -> ExactDecision:
+    """Decide ``article`` against the current owner of its content hash.
+
+    When an earlier document arrives after a later one took the hash, the later one is
+    corrected: it is re-published as a duplicate of the earlier one, so the cluster keeps
+    exactly one canonical whatever the arrival order.
+    """
+    candidate = Owner.of(article.article_id, article.fetched_at)
+    previous = Owner.of(owner.article_id, owner.fetched_at) if owner is not None else None
+    duplicate_of, winner = decide_exact(candidate, previous)
+    if duplicate_of is not None and owner is not None:
+        return ExactDecision(replace(article, duplicate_of=duplicate_of, duplicate_kind="exact"), owner)
+    if owner is None or winner != candidate:
+        return ExactDecision(article, owner or article)
+    corrected = None
+    if owner.article_id != article.article_id:
+        corrected = replace(owner, duplicate_of=article.article_id, duplicate_kind="exact")
+    return ExactDecision(article, article, corrected)

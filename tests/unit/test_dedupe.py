@@ -3,13 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agents.dedupe import (
-    ExactDuplicateIndex,
     Owner,
     article_id_for,
     content_hash,
     decide_exact,
     normalize_for_matching,
+    resolve_exact,
 )
+from schemas import Article
 
 T0 = datetime(2026, 2, 6, tzinfo=UTC)
 
@@ -45,10 +46,30 @@ def test_a_duplicate_points_to_a_strictly_earlier_owner() -> None:
     assert decide_exact(first, same_time) == ("0" * 32, same_time)
 
 
-def test_offline_index_is_idempotent_under_replay() -> None:
-    index = ExactDuplicateIndex()
-    a, b = Owner.of("a" * 32, T0), Owner.of("b" * 32, T0 + timedelta(hours=1))
-    assert index.check("h", a) is None
-    assert index.check("h", b) == "a" * 32
-    assert index.check("h", a) is None
-    assert index.check("h", b) == "a" * 32
+def article(article_id: str, fetched_at: datetime) -> Article:
+    return Article(
+        article_id=article_id * 32, url=f"https://{article_id}.example/x", title=None, text="same body",
+        language="ar", published_at=None, fetched_at=fetched_at, content_hash=content_hash("same body"),
+        page_id=article_id,
+    )  # fmt: skip
+
+
+def test_resolve_is_idempotent_under_replay() -> None:
+    a, b = article("a", T0), article("b", T0 + timedelta(hours=1))
+    first = resolve_exact(a, None)
+    assert first.article.duplicate_of is None and first.owner is a
+    second = resolve_exact(b, first.owner)
+    assert second.article.duplicate_of == a.article_id and second.article.duplicate_kind == "exact"
+    assert second.owner is a and second.corrected is None
+    again = resolve_exact(a, second.owner)
+    assert again.article.duplicate_of is None and again.corrected is None
+
+
+def test_a_late_earlier_document_corrects_the_later_owner() -> None:
+    a, b = article("a", T0), article("b", T0 + timedelta(hours=1))
+    decision = resolve_exact(a, resolve_exact(b, None).owner)
+    assert decision.article.duplicate_of is None
+    assert decision.owner is a
+    assert decision.corrected is not None
+    assert decision.corrected.article_id == b.article_id
+    assert decision.corrected.duplicate_of == a.article_id
