@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from agents import StageError
-from agents.clean import clean
+from agents.clean import DEFAULT_MAX_SIZE, clean
 from agents.dates import detect_dates
 from agents.dedupe import article_id_for, content_hash
 from agents.language import detect_language
@@ -33,9 +33,9 @@ def run_stage(stage: Stage, step: Callable[[], T]) -> T:
         raise StageError(stage, "internal_error", f"{stage}: {type(exc).__name__}: {exc}") from exc
 
 
-def analyze(raw: RawPage) -> Article:
+def analyze(raw: RawPage, *, max_page_bytes: int = DEFAULT_MAX_SIZE) -> Article:
     """Clean, detect language and dates, fingerprint. Raises StageError on bad input."""
-    cleaned = run_stage("clean", lambda: clean(raw))
+    cleaned = run_stage("clean", lambda: clean(raw, max_size=max_page_bytes))
     text = "\n\n".join(cleaned.paragraphs)
     language = run_stage("language", lambda: detect_language(text))
     dates = run_stage("dates", lambda: detect_dates(cleaned, raw.url, raw.fetched_at))

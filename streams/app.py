@@ -130,7 +130,7 @@ def create_app(settings: Settings) -> faust.App:
                 await send_dead_letter(dead_letter(message, "decode", exc.reason, exc))
                 continue
             try:
-                article = analyze(page)
+                article = analyze(page, max_page_bytes=settings.max_page_bytes)
             except StageError as exc:
                 await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
                 continue

@@ -109,7 +109,9 @@ def process(paths: tuple[str, ...], output: Path, progress: bool) -> None:
     from streams.sources import read_pages
 
     with output.open("wb") as out:
-        summary = process_pages(read_pages(paths), out, progress=progress)
+        summary = process_pages(
+            read_pages(paths), out, progress=progress, max_page_bytes=_settings().max_page_bytes
+        )
     click.echo(summary.describe(), err=True)
 
 

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from agents import StageError
+from agents.clean import DEFAULT_MAX_SIZE
 from agents.dedupe import Owner, resolve_exact
 from agents.pipeline import analyze
 from schemas import Article, RawPage
@@ -27,7 +28,11 @@ class ProcessSummary:
 
 
 def process(
-    items: Iterable[RawPage | SourceProblem], out: BinaryIO, *, progress: bool = True
+    items: Iterable[RawPage | SourceProblem],
+    out: BinaryIO,
+    *,
+    progress: bool = True,
+    max_page_bytes: int = DEFAULT_MAX_SIZE,
 ) -> ProcessSummary:
     """Write one JSON line per article, duplicates included (``duplicate_of`` set).
 
@@ -46,7 +51,7 @@ def process(
                 bar.write(f"skipped {item.where}: {item.reason}: {item.message}", file=sys.stderr)
                 continue
             try:
-                article = analyze(item)
+                article = analyze(item, max_page_bytes=max_page_bytes)
             except StageError as exc:
                 summary.rejected += 1
                 bar.write(f"rejected {item.url}: {exc.stage}/{exc.reason}: {exc}", file=sys.stderr)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 import charset_normalizer
 
 from agents import StageError
-from agents.clean.text import strip_invisible
+from agents.text import strip_invisible
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with the UTF-16LE BOM

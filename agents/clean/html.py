@@ -18,7 +18,7 @@ from trafilatura.settings import Document
 
 from agents import StageError
 from agents.clean.plain import Kind, classify, strip_title_suffix
-from agents.clean.text import arabic_letters, fold, latin_letters, tidy_line
+from agents.text import arabic_letters, fold, latin_letters, tidy_line
 
 _HTML_START = re.compile(
     r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S

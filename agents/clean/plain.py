@@ -14,7 +14,7 @@ The approach, all of it language-general (Arabic and English markers):
    before it are the article's header: the first headline-like line is the title, the next
    one the subtitle, metadata/dateline/byline lines go to ``header_lines``.
 
-Markers are compared in the folded form of :func:`agents.clean.text.fold`; output lines keep
+Markers are compared in the folded form of :func:`agents.text.fold`; output lines keep
 their original spelling.
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from agents import StageError
-from agents.clean.text import arabic_letters, fold, latin_letters, tidy_line, word_count
+from agents.text import arabic_letters, fold, latin_letters, tidy_line, word_count
 
 
 class Kind(StrEnum):

@@ -19,45 +19,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from agents.text import fold, strip_invisible
 from schemas import Article
 
-_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_INVISIBLE = re.compile("[\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")  # tatweel, bidi
-_LETTER_VARIANTS = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ی": "ي",
-        "ئ": "ي",
-        "ة": "ه",
-        "ؤ": "و",
-        "ك": "ك",
-        "ک": "ك",
-        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
-        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
-    }
-)
 _NON_WORD = re.compile(r"[^\w]+")
 
 
 def normalize_for_matching(text: str) -> str:
     """Fold the variants that differ between copies of one story, for fingerprints only.
 
-    Diacritics, tatweel and bidi marks out; alef, ya and ta-marbuta variants folded;
-    Arabic-Indic and Persian digits to ASCII; punctuation and spacing collapsed; case folded.
+    The matching form of :func:`agents.text.fold` (diacritics, tatweel, alef/ya/ta-marbuta
+    variants, Arabic-Indic and Persian digits, case), without bidi marks and punctuation.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", _ARABIC_DIACRITICS.sub("", text))
-    text = text.translate(_LETTER_VARIANTS).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(_NON_WORD.sub(" ", fold(strip_invisible(text))).split())
 
 
 def _digest(data: str) -> str:

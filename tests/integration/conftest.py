@@ -21,19 +21,26 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from streams.broker import LocalBroker, free_port
+from streams.broker import LocalBroker, free_port, kafka_version
 from streams.config import Settings
 from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES, ensure_topics
 
 pytestmark = pytest.mark.integration
 
 OUTPUT_WAIT_SECONDS = 120.0
+BROKERS_USED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in BROKERS_USED:
+        terminalreporter.write_line(f"integration tests ran against {line}")
 
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     existing = os.environ.get("KHABAR_TEST_BROKER", "").strip()
     if existing:
+        BROKERS_USED.append(f"the existing cluster at {existing} (KHABAR_TEST_BROKER)")
         yield existing
         return
     broker = LocalBroker(
@@ -43,7 +50,7 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cache_dir=Settings.from_env().cache_dir,
     )
     broker.start()
-    print(f"\nintegration tests: real Apache Kafka at {broker.bootstrap} (pid {broker.pid()})")
+    BROKERS_USED.append(f"real Apache Kafka {kafka_version()} at {broker.bootstrap} (pid {broker.pid()})")
     try:
         yield broker.bootstrap
     finally:

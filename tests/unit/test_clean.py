@@ -13,7 +13,7 @@ import pytest
 from agents import StageError
 from agents.clean import Cleaned, clean
 from agents.clean.plain import Kind, classify
-from agents.clean.text import fold
+from agents.text import fold
 from schemas import RawPage
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "seeds"

@@ -1,9 +1,10 @@
-"""Text helpers shared by the clean stage: invisible characters out, and a matching form.
+"""Text helpers shared by the stages: invisible characters out, and a matching form.
 
 The *matching form* folds Arabic spelling variants (hamza on alef, alef maqsura, ta
 marbuta, tatweel, diacritics, Arabic-Indic digits) and case so that markers such as
-"إقرأ أيضاً:" and "اقرا ايضا" compare equal. It is only ever used for comparisons: the
-text handed to later stages keeps its original spelling.
+"إقرأ أيضاً:" and "اقرا ايضا" compare equal, and copies of one story that differ only in
+spelling get the same fingerprint. It is only ever used for comparisons and fingerprints:
+the text handed to later stages keeps its original spelling.
 """
 
 from __future__ import annotations
