@@ -100,10 +100,20 @@ async def feed_and_show(
     deadline = loop.time() + timeout
     failed = bool(summary.problems)
 
+    # A correction comes as a tombstone on `articles` and the same article on `duplicates`,
+    # in either order: wait for the second half of every correction seen.
+    corrections_pending: set[str] = set()
+    duplicates_seen: set[str] = set()
+
     def show(output: Output) -> bool:
         click.echo(describe(output))
         waiting.discard(output.page_id or "")
-        return not (once and not waiting)
+        if output.kind == "retracted" and output.key not in duplicates_seen:
+            corrections_pending.add(output.key or "")
+        elif output.kind == "duplicate":
+            duplicates_seen.add(str(output.document.get("article_id")))
+            corrections_pending.discard(str(output.document.get("article_id")))
+        return not (once and not waiting and not corrections_pending)
 
     def keep_going() -> bool:
         nonlocal failed
