@@ -4,11 +4,13 @@ UV := python3 -m uv
 
 .PHONY: setup system-deps run test test-slow lint
 
-# Java 17 and Maven run the local Apache Kafka; uv installs the pinned Python dependencies.
+# Java 17 and Maven run the local Apache Kafka; Prometheus (promtool) checks the metrics and
+# alert rules in the tests; uv installs the pinned Python dependencies.
 system-deps:
-	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
-	  echo "installing Java 17 and Maven (apt-get)"; \
-	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null; }
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing Java 17, Maven and Prometheus (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    openjdk-17-jre-headless maven prometheus >/dev/null; }
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 
 setup: system-deps

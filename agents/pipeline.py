@@ -6,6 +6,7 @@ measure is exactly what production runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,10 +18,19 @@ from agents.language import detect_language
 from schemas import Article, RawPage, Stage
 
 T = TypeVar("T")
+StageObserver = Callable[[Stage, float], None]
 
 
-def run_stage(stage: Stage, step: Callable[[], T]) -> T:
-    """Run one stage; any unexpected exception becomes a StageError naming the stage."""
+def _ignore(stage: Stage, seconds: float) -> None:
+    return None
+
+
+def run_stage(stage: Stage, step: Callable[[], T], observe: StageObserver = _ignore) -> T:
+    """Run one stage; any unexpected exception becomes a StageError naming the stage.
+
+    ``observe(stage, seconds)`` is told how long the stage took (the shell's metrics hook).
+    """
+    started = time.perf_counter()
     try:
         return step()
     except StageError:
@@ -31,14 +41,18 @@ def run_stage(stage: Stage, step: Callable[[], T]) -> T:
         raise StageError(stage, "too_large", f"{stage}: out of memory") from exc
     except Exception as exc:
         raise StageError(stage, "internal_error", f"{stage}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        observe(stage, time.perf_counter() - started)
 
 
-def analyze(raw: RawPage, *, max_page_bytes: int = DEFAULT_MAX_SIZE) -> Article:
+def analyze(
+    raw: RawPage, *, max_page_bytes: int = DEFAULT_MAX_SIZE, observe: StageObserver = _ignore
+) -> Article:
     """Clean, detect language and dates, fingerprint. Raises StageError on bad input."""
-    cleaned = run_stage("clean", lambda: clean(raw, max_size=max_page_bytes))
+    cleaned = run_stage("clean", lambda: clean(raw, max_size=max_page_bytes), observe)
     text = "\n\n".join(cleaned.paragraphs)
-    language = run_stage("language", lambda: detect_language(text))
-    dates = run_stage("dates", lambda: detect_dates(cleaned, raw.url, raw.fetched_at))
+    language = run_stage("language", lambda: detect_language(text), observe)
+    dates = run_stage("dates", lambda: detect_dates(cleaned, raw.url, raw.fetched_at), observe)
     return Article(
         article_id=article_id_for(raw.url),
         url=raw.url,

@@ -18,10 +18,13 @@ raises, so Faust never acks-and-drops an event behind our back.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
@@ -30,6 +33,7 @@ from agents.pipeline import analyze
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
 from streams.config import Settings
+from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +77,48 @@ def dead_letter(
     )
 
 
-def create_app(settings: Settings) -> faust.App:
+class LagProbe:
+    """Consumer lag of this worker's partitions: end offset minus the group's committed offset."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def measure(self, group: str, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        if not partitions:
+            return {}
+        if self._admin is None or self._consumer is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.bootstrap_servers)
+            await self._admin.start()
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.bootstrap_servers, enable_auto_commit=False
+            )
+            await self._consumer.start()
+        committed = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
+        ends = await self._consumer.end_offsets(partitions)
+        starts = await self._consumer.beginning_offsets(partitions)
+        lag = {}
+        for tp in partitions:
+            meta = committed.get(tp)
+            position = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
+            lag[(tp.topic, tp.partition)] = max(0, ends[tp] - position)
+        return lag
+
+    async def close(self) -> None:
+        if self._admin is not None:
+            await self._admin.close()
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def _json_response(web: Any, ok: bool, **details: Any) -> Any:
+    return web.json({"ok": ok, **details}, status=200 if ok else 503)
+
+
+def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> faust.App:
+    """The Faust app with its topics, table, agents, metrics and health pages."""
+    metrics = metrics or PipelineMetrics(stall_seconds=settings.stall_seconds)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = KhabarApp(
         settings.app_id,
@@ -99,16 +144,20 @@ def create_app(settings: Settings) -> faust.App:
         )  # fmt: skip
 
     raw_pages = raw_topic(topics.RAW_PAGES)
-    by_hash = raw_topic(topics.DEDUPE_BY_HASH, internal=True, partitions=settings.partitions)
+    # Internal, so per app id: a second pipeline version (another KHABAR_APP_ID) must not share it.
+    by_hash_name = f"{settings.app_id}-{topics.DEDUPE_BY_HASH}"
+    by_hash = raw_topic(by_hash_name, internal=True, partitions=settings.partitions)
     articles = raw_topic(topics.ARTICLES)
     duplicates = raw_topic(topics.DUPLICATES)
     dead_letters = raw_topic(topics.DEAD_LETTERS)
     owners = app.Table(
         "content-owners",
         default=None,
-        key_type=str,  # the content hash; values are [event_time, article_id] as JSON
+        key_type=str,  # the content hash; values are the owning Article as JSON
         partitions=settings.partitions,
     )
+    source_topics = {settings.topic(topics.RAW_PAGES), settings.topic(by_hash_name)}
+    lag_probe = LagProbe(settings)
 
     async def send_dead_letter(letter: DeadLetter) -> None:
         log.warning(
@@ -116,6 +165,7 @@ def create_app(settings: Settings) -> faust.App:
             letter.stage, letter.reason, letter.original_topic, letter.original_partition,
             letter.original_offset, letter.error_message[:300],
         )  # fmt: skip
+        metrics.dead_letter(letter.stage, letter.reason)
         await dead_letters.send(
             key=letter.original_key, value=letter.to_json(), headers=letter.kafka_headers()
         )
@@ -124,37 +174,54 @@ def create_app(settings: Settings) -> faust.App:
     async def analyze_pages(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
+            metrics.page_in()
+            started = time.perf_counter()
             try:
                 page = RawPage.from_json(message.value or b"")
             except SchemaError as exc:
                 await send_dead_letter(dead_letter(message, "decode", exc.reason, exc))
+                metrics.progress()
                 continue
+            except Exception as exc:  # a decoder bug must not drop the record either
+                await send_dead_letter(dead_letter(message, "decode", "internal_error", exc))
+                metrics.progress()
+                continue
+            finally:
+                metrics.observe_stage("decode", time.perf_counter() - started)
             try:
-                article = analyze(page, max_page_bytes=settings.max_page_bytes)
+                article = analyze(page, max_page_bytes=settings.max_page_bytes, observe=metrics.observe_stage)
             except StageError as exc:
                 await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
+                metrics.progress()
                 continue
+            metrics.analyzed(article)
+            log.debug("analyzed %s -> %s (%s)", page.url, article.article_id, article.language)
             await by_hash.send(
                 key=article.content_hash.encode(),
                 value=article.to_json(),
                 headers=message_headers("article", article.page_id),
             )
+            metrics.progress()
 
     @app.agent(by_hash, name="decide-duplicates", concurrency=1)
     async def decide_duplicates(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
+            started = time.perf_counter()
             try:
                 article = Article.from_json(message.value or b"")
                 stored = owners.get(article.content_hash)
                 decision = resolve_exact(article, Article.from_dict(stored) if stored else None)
             except Exception as exc:  # a bug or a foreign record on the internal topic
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
+                metrics.progress()
                 continue
             if decision.owner is article:
                 owners[article.content_hash] = article.to_dict()
+            metrics.observe_stage("dedupe", time.perf_counter() - started)
             if decision.corrected is not None:
                 # A later document had taken the hash: it becomes a duplicate of this one.
+                metrics.corrections.inc()
                 await publish(decision.corrected)
                 await articles.send(
                     key=decision.corrected.article_id.encode(),
@@ -162,6 +229,7 @@ def create_app(settings: Settings) -> faust.App:
                     headers=message_headers("article", decision.corrected.page_id),
                 )
             await publish(decision.article)
+            metrics.progress()
 
     async def publish(article: Article) -> None:
         target = articles if article.duplicate_of is None else duplicates
@@ -170,5 +238,42 @@ def create_app(settings: Settings) -> faust.App:
             value=article.to_json(),
             headers=message_headers("article", article.page_id),
         )
+        metrics.published(article)
+        log.debug("published %s to %s", article.article_id, target.get_topic_name())
+
+    @app.timer(interval=settings.lag_interval_seconds)  # type: ignore[misc]
+    async def measure_lag() -> None:
+        assigned = [tp for tp in app.consumer.assignment() if tp.topic in source_topics]
+        try:
+            metrics.set_lag(await lag_probe.measure(settings.app_id, assigned))
+        except Exception as exc:  # the broker may be briefly away; the next tick retries
+            log.warning("could not measure consumer lag: %s", exc)
+
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode types the sender generically
+    async def count_rebalance(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        metrics.rebalances.inc()
+
+    def is_ready() -> bool:
+        recovery: Any = getattr(app.tables, "recovery", None)
+        ready = recovery is not None and recovery.completed.is_set() and not app.rebalancing
+        metrics.ready.set(1 if ready else 0)
+        return bool(ready)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        is_ready()
+        return web.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
+
+    @app.page("/health/live")
+    async def liveness(web: Any, request: Any) -> Any:
+        return _json_response(web, metrics.is_live())
+
+    @app.page("/health/ready")
+    async def readiness(web: Any, request: Any) -> Any:
+        return _json_response(web, is_ready(), assigned=len(app.consumer.assignment()))
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def close_probe(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await lag_probe.close()
 
     return app

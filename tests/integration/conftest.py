@@ -64,6 +64,7 @@ class Pipeline:
     settings: Settings
     worker: subprocess.Popen[bytes]
     log: Path
+    web_port: int
 
     def topic(self, name: str) -> str:
         return self.settings.topic(name)
@@ -131,6 +132,7 @@ async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
         data_dir=workdir / "worker",
     )
     await ensure_topics(settings)
+    web_port = free_port()
     env = {
         **os.environ,
         "KHABAR_BROKER": kafka,
@@ -138,7 +140,8 @@ async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
         "KHABAR_APP_ID": settings.app_id,
         "KHABAR_PARTITIONS": str(settings.partitions),
         "KHABAR_DATA_DIR": str(settings.data_dir),
-        "KHABAR_WEB_PORT": str(free_port()),
+        "KHABAR_WEB_PORT": str(web_port),
+        "KHABAR_LAG_INTERVAL_SECONDS": "2",
     }
     log = workdir / "worker.log"
     with log.open("wb") as out:
@@ -146,7 +149,7 @@ async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
             [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        yield Pipeline(settings=settings, worker=worker, log=log)
+        yield Pipeline(settings=settings, worker=worker, log=log, web_port=web_port)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
