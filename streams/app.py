@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
@@ -33,6 +31,7 @@ from agents.pipeline import analyze
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
 from streams.config import Settings
+from streams.lag import LagProbe
 from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -75,41 +74,6 @@ def dead_letter(
         page_id=page.page_id if page else None,
         url=page.url if page else None,
     )
-
-
-class LagProbe:
-    """Consumer lag of this worker's partitions: end offset minus the group's committed offset."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._admin: AIOKafkaAdminClient | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def measure(self, group: str, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
-        if not partitions:
-            return {}
-        if self._admin is None or self._consumer is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.bootstrap_servers)
-            await self._admin.start()
-            self._consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._settings.bootstrap_servers, enable_auto_commit=False
-            )
-            await self._consumer.start()
-        committed = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
-        ends = await self._consumer.end_offsets(partitions)
-        starts = await self._consumer.beginning_offsets(partitions)
-        lag = {}
-        for tp in partitions:
-            meta = committed.get(tp)
-            position = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-            lag[(tp.topic, tp.partition)] = max(0, ends[tp] - position)
-        return lag
-
-    async def close(self) -> None:
-        if self._admin is not None:
-            await self._admin.close()
-        if self._consumer is not None:
-            await self._consumer.stop()
 
 
 def _json_response(web: Any, ok: bool, **details: Any) -> Any:
@@ -157,7 +121,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         partitions=settings.partitions,
     )
     source_topics = {settings.topic(topics.RAW_PAGES), settings.topic(by_hash_name)}
-    lag_probe = LagProbe(settings)
+    lag_probe = LagProbe(settings.bootstrap_servers)
 
     async def send_dead_letter(letter: DeadLetter) -> None:
         log.warning(
@@ -245,7 +209,8 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     async def measure_lag() -> None:
         assigned = [tp for tp in app.consumer.assignment() if tp.topic in source_topics]
         try:
-            metrics.set_lag(await lag_probe.measure(settings.app_id, assigned))
+            lag = await lag_probe.measure(settings.app_id, assigned)
+            metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
         except Exception as exc:  # the broker may be briefly away; the next tick retries
             log.warning("could not measure consumer lag: %s", exc)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -144,6 +145,74 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
     from streams.run import run as run_job
 
     sys.exit(run_job(list(paths) or [str(SAMPLE_CRAWL)], once=once, timeout=timeout))
+
+
+TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+
+
+@main.command()
+@click.option("--to-beginning", "beginning", is_flag=True, help="Re-process everything still in raw-pages.")
+@click.option(
+    "--to-time", "to_time", type=click.DateTime(TIME_FORMATS),
+    help="Re-process what arrived since this time (ISO 8601; UTC when no zone).",
+)  # fmt: skip
+@click.option("--to-offset", "offset", type=int, help="Re-process from this offset in each chosen partition.")
+@click.option(
+    "--partition", "partitions", type=int, multiple=True, help="Only these partitions (repeatable)."
+)
+@click.option("--group", default=None, help="Consumer group (default: KHABAR_APP_ID).")
+@click.option("--execute", is_flag=True, help="Commit the new offsets; without it, only show the plan.")
+@click.option("--force", is_flag=True, help="Proceed even while the group has active members.")
+@click.option(
+    "--wait/--no-wait", default=True, show_default=True, help="After --execute, show progress until drained."
+)
+def replay(
+    beginning: bool, to_time: datetime | None, offset: int | None, partitions: tuple[int, ...],
+    group: str | None, execute: bool, force: bool, wait: bool,
+) -> None:  # fmt: skip
+    """Move the pipeline's consumer group back on raw-pages: a dry-run table first, then --execute."""
+    from tqdm import tqdm
+
+    from streams import replay as replays
+
+    if sum((beginning, to_time is not None, offset is not None)) != 1:
+        raise click.UsageError("choose exactly one of --to-beginning, --to-time, --to-offset")
+    if to_time is not None and to_time.tzinfo is None:
+        to_time = to_time.replace(tzinfo=UTC)
+    settings = _settings()
+    _require_broker(settings)
+    group = group or settings.app_id
+    target = replays.Target(beginning=beginning, time=to_time, offset=offset)
+    try:
+        plans = asyncio.run(replays.plan(settings, group, target, list(partitions) or None))
+    except replays.ReplayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"consumer group {group}:")
+    click.echo(replays.table(plans))
+    if not execute:
+        click.echo("dry run: nothing changed (add --execute to commit these offsets)")
+        return
+    members = asyncio.run(replays.active_members(settings, group))
+    if members and not force:
+        raise click.ClickException(
+            f"group {group} has {members} active member(s): stop its workers first, or use --force "
+            "(their next commit may undo the replay)"
+        )
+    asyncio.run(replays.execute(settings, group, plans))
+    total = sum(p.to_process for p in plans)
+    click.echo(f"offsets committed: {total} records will be re-processed")
+    if not wait:
+        return
+    click.echo("waiting for the workers to drain the lag (start them if none run; Ctrl-C stops waiting)")
+    bar = tqdm(total=total, unit=" records", desc="replaying", file=sys.stderr)
+
+    def progress(left: int) -> None:
+        bar.n = max(0, total - left)
+        bar.refresh()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(replays.wait_drained(settings, group, [p.partition for p in plans], progress))
+    bar.close()
 
 
 if __name__ == "__main__":

@@ -62,9 +62,39 @@ class Pipeline:
     """Topics with a private prefix, a `khabar worker` process on them, and helpers to drive it."""
 
     settings: Settings
-    worker: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes] | None
     log: Path
     web_port: int
+
+    def start_worker(self) -> None:
+        """Start a `khabar worker` process on this pipeline's topics (appending to its log)."""
+        env = {
+            **os.environ,
+            "KHABAR_BROKER": self.settings.bootstrap_servers,
+            "KHABAR_TOPIC_PREFIX": self.settings.topic_prefix,
+            "KHABAR_APP_ID": self.settings.app_id,
+            "KHABAR_PARTITIONS": str(self.settings.partitions),
+            "KHABAR_DATA_DIR": str(self.settings.data_dir),
+            "KHABAR_WEB_PORT": str(self.web_port),
+            "KHABAR_LAG_INTERVAL_SECONDS": "2",
+        }
+        with self.log.open("ab") as out:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def stop_worker(self, timeout: float = 60.0) -> int:
+        """SIGTERM the worker and wait for it to exit; returns its exit code."""
+        worker, self.worker = self.worker, None
+        if worker is None:
+            return 0
+        worker.send_signal(signal.SIGTERM)
+        try:
+            return worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+            raise AssertionError(f"the worker did not stop within {timeout:.0f}s of SIGTERM") from None
 
     def topic(self, name: str) -> str:
         return self.settings.topic(name)
@@ -100,7 +130,7 @@ class Pipeline:
         deadline = loop.time() + timeout
         try:
             while not done(records):
-                if self.worker.poll() is not None:
+                if self.worker is not None and self.worker.poll() is not None:
                     raise AssertionError(f"worker exited ({self.worker.returncode}):\n{self.worker_log()}")
                 if loop.time() > deadline:
                     raise AssertionError(
@@ -113,6 +143,24 @@ class Pipeline:
         finally:
             await consumer.stop()
         return records
+
+
+def unique_page(tmp: Path, name: str, marker: str) -> Path:
+    """A plain-text news page whose body nobody else in the suite publishes."""
+    path = tmp / name
+    path.write_text(
+        "عنوان تجريبي للاختبار رقم "
+        + marker
+        + "\n\n"
+        + "\n\n".join(
+            f"قال المتحدث الرسمي في الفقرة رقم {i} إن الاختبار {marker} يجري كما هو مخطط له، "
+            "وأضاف أن النتائج ستعلن في وقت لاحق بعد مراجعتها من قبل اللجنة المختصة بالأمر."
+            for i in range(4)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 def documents(records: list[ConsumerRecord[bytes, bytes]], topic: str) -> list[dict[str, object]]:
@@ -132,28 +180,9 @@ async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
         data_dir=workdir / "worker",
     )
     await ensure_topics(settings)
-    web_port = free_port()
-    env = {
-        **os.environ,
-        "KHABAR_BROKER": kafka,
-        "KHABAR_TOPIC_PREFIX": settings.topic_prefix,
-        "KHABAR_APP_ID": settings.app_id,
-        "KHABAR_PARTITIONS": str(settings.partitions),
-        "KHABAR_DATA_DIR": str(settings.data_dir),
-        "KHABAR_WEB_PORT": str(web_port),
-        "KHABAR_LAG_INTERVAL_SECONDS": "2",
-    }
-    log = workdir / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    pipeline = Pipeline(settings=settings, worker=None, log=workdir / "worker.log", web_port=free_port())
+    pipeline.start_worker()
     try:
-        yield Pipeline(settings=settings, worker=worker, log=log, web_port=web_port)
+        yield pipeline
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        pipeline.stop_worker()

@@ -16,7 +16,7 @@ from schemas import HEADER_SCHEMA, HEADER_SCHEMA_VERSION, SCHEMA_VERSION, RawPag
 from streams.feed import feed
 from streams.process import process
 from streams.sources import read_pages
-from tests.integration.conftest import Pipeline, documents
+from tests.integration.conftest import Pipeline, documents, unique_page
 
 pytestmark = pytest.mark.integration
 
@@ -34,24 +34,6 @@ def assert_contract(pipeline: Pipeline, records: list[ConsumerRecord[bytes, byte
         headers = dict(record.headers)
         assert headers[HEADER_SCHEMA] == schema.encode()
         assert headers[HEADER_SCHEMA_VERSION] == SCHEMA_VERSION.encode()
-
-
-def unique_page(tmp: Path, name: str, marker: str) -> Path:
-    """A plain-text news page whose body nobody else in the suite publishes."""
-    path = tmp / name
-    path.write_text(
-        "عنوان تجريبي للاختبار رقم "
-        + marker
-        + "\n\n"
-        + "\n\n".join(
-            f"قال المتحدث الرسمي في الفقرة رقم {i} إن الاختبار {marker} يجري كما هو مخطط له، "
-            "وأضاف أن النتائج ستعلن في وقت لاحق بعد مراجعتها من قبل اللجنة المختصة بالأمر."
-            for i in range(4)
-        )
-        + "\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 async def test_malformed_messages_are_dead_lettered_and_the_partition_keeps_flowing(
