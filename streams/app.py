@@ -99,6 +99,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=max(settings.max_page_bytes * 2, 1_048_576),
         stream_wait_empty=False,
+        consumer_group_instance_id=settings.group_instance_id or None,
     )
 
     def raw_topic(name: str, **options: Any) -> faust.TopicT:

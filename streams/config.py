@@ -38,6 +38,7 @@ class Settings:
     processing_guarantee: str = "at_least_once"
     max_page_bytes: int = 5_000_000
     local_broker_port: int = 9092
+    group_instance_id: str = ""  # Kafka static membership (e.g. the pod name); empty: dynamic
     lag_interval_seconds: float = 10.0
     stall_seconds: float = 300.0
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -64,6 +65,7 @@ class Settings:
             processing_guarantee=guarantee,
             max_page_bytes=_env_int("KHABAR_MAX_PAGE_BYTES", 5_000_000),
             local_broker_port=_env_int("KHABAR_LOCAL_BROKER_PORT", 9092),
+            group_instance_id=os.environ.get("KHABAR_GROUP_INSTANCE_ID", "").strip(),
             lag_interval_seconds=_env_int("KHABAR_LAG_INTERVAL_SECONDS", 10),
             stall_seconds=_env_int("KHABAR_STALL_SECONDS", 300),
             cache_dir=cache_dir,
