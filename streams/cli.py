@@ -69,19 +69,22 @@ def broker_status() -> None:
 
 
 @main.command()
-@click.option("--loglevel", default="info", show_default=True)
-def worker(loglevel: str) -> None:
+@click.option("--loglevel", default="info", show_default=True, help="debug logs one line per event.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def worker(loglevel: str, log_format: str) -> None:
     """Run a pipeline worker (Faust) until stopped; scale with more workers and partitions."""
     import faust
 
     from streams.app import create_app
+    from streams.logs import json_logging_config
     from streams.topics import ensure_topics
 
     settings = _settings()
     _require_broker(settings)
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
-    faust.Worker(app, loglevel=loglevel).execute_from_commandline()
+    logging_config = json_logging_config(loglevel) if log_format == "json" else None
+    faust.Worker(app, loglevel=loglevel, logging_config=logging_config).execute_from_commandline()
 
 
 @main.command()
