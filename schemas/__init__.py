@@ -163,7 +163,7 @@ class RawPage:
         return cls.from_dict(document)
 
 
-DuplicateKind = Literal["exact"]
+DuplicateKind = Literal["exact", "near"]
 
 
 @dataclass(slots=True)
@@ -181,6 +181,7 @@ class Article:
     page_id: str
     duplicate_of: str | None = None
     duplicate_kind: DuplicateKind | None = None
+    similarity: float | None = None  # verified Jaccard to duplicate_of (1.0 for exact copies)
     canonical_url: str | None = None
     site: str | None = None
     subtitle: str | None = None

@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import orjson
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
-from agents.dedupe import resolve_exact
+from agents.dedupe import Ref, document_ref
+from agents.dedupe.clusters import Decision, Pending, bucket_answer, ref
+from agents.dedupe.near import band_keys, jaccard, shingles, signature
 from agents.pipeline import analyze
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
@@ -109,20 +113,40 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         )  # fmt: skip
 
     raw_pages = raw_topic(topics.RAW_PAGES)
-    # Internal, so per app id: a second pipeline version (another KHABAR_APP_ID) must not share it.
-    by_hash_name = f"{settings.app_id}-{topics.DEDUPE_BY_HASH}"
-    by_hash = raw_topic(by_hash_name, internal=True, partitions=settings.partitions)
     articles = raw_topic(topics.ARTICLES)
     duplicates = raw_topic(topics.DUPLICATES)
     dead_letters = raw_topic(topics.DEAD_LETTERS)
-    owners = app.Table(
-        "content-owners",
-        default=None,
-        key_type=str,  # the content hash; values are the owning Article as JSON
-        partitions=settings.partitions,
-    )
-    source_topics = {settings.topic(topics.RAW_PAGES), settings.topic(by_hash_name)}
+
+    # Internal topics, named per app id so another pipeline version never shares them.
+    def internal_topic(name: str) -> faust.TopicT:
+        return raw_topic(f"{settings.app_id}-{name}", internal=True, partitions=settings.partitions)
+
+    documents = internal_topic("documents")  # key: article_id
+    answers = internal_topic("answers")  # key: article_id
+    verify = internal_topic("verify")  # key: article_id of the candidate asked
+    bands_topic = internal_topic("bands")  # key: LSH band key
+    by_hash = internal_topic(topics.DEDUPE_BY_HASH)  # key: content hash
+    per_document = app.topic(
+        *(t.get_topic_name() for t in (documents, answers, verify)),
+        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+        internal=True, partitions=settings.partitions,
+    )  # fmt: skip
+
+    def table(name: str, help_: str) -> Any:
+        return app.Table(name, default=None, key_type=str, partitions=settings.partitions, help=help_)
+
+    pending_table = table("documents", "article_id -> Pending (the join state and the decision)")
+    bucket_table = table("lsh-buckets", "band key -> earliest documents [[time, id], ...]")
+    owner_table = table("content-owners", "content hash -> earliest document [time, id]")
+    source_topics = {settings.topic(topics.RAW_PAGES)} | {
+        t.get_topic_name() for t in (documents, answers, verify, bands_topic, by_hash)
+    }
     lag_probe = LagProbe(settings.bootstrap_servers)
+
+    async def internal(topic: faust.TopicT, key: str, value: dict[str, Any], trace: str | None) -> None:
+        await topic.send(
+            key=key.encode(), value=orjson.dumps(value), headers=message_headers("article", trace)
+        )
 
     async def send_dead_letter(letter: DeadLetter) -> None:
         log.warning(
@@ -159,42 +183,165 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
                 metrics.progress()
                 continue
+            started = time.perf_counter()
+            document_shingles = shingles(article.text)
+            bands = band_keys(signature(document_shingles))
+            metrics.observe_stage("fingerprint", time.perf_counter() - started)
             metrics.analyzed(article)
             log.debug("analyzed %s -> %s (%s)", page.url, article.article_id, article.language)
-            await by_hash.send(
-                key=article.content_hash.encode(),
-                value=article.to_json(),
-                headers=message_headers("article", article.page_id),
-            )
+            await internal(
+                documents, article.article_id,
+                {"document": article.to_dict(), "shingles": sorted(document_shingles), "bands": bands},
+                article.page_id,
+            )  # fmt: skip
             metrics.progress()
 
-    @app.agent(by_hash, name="decide-duplicates", concurrency=1)
-    async def decide_duplicates(stream: faust.StreamT[bytes]) -> None:
+    @app.agent(per_document, name="decide-documents", concurrency=1)
+    async def decide_documents(stream: faust.StreamT[bytes]) -> None:
+        """The per-document join: a document, the answers about it, and verdict requests."""
         async for event in stream.events():
             message = event.message
             started = time.perf_counter()
             try:
-                article = Article.from_json(message.value or b"")
-                stored = owners.get(article.content_hash)
-                decision = resolve_exact(article, Article.from_dict(stored) if stored else None)
-            except Exception as exc:  # a bug or a foreign record on the internal topic
+                body = orjson.loads(message.value or b"{}")
+                article_id = (message.key or b"").decode()
+                if message.topic == documents.get_topic_name():
+                    await on_document(article_id, body)
+                elif message.topic == verify.get_topic_name():
+                    await on_verify_request(article_id, body)
+                else:
+                    await on_answer(article_id, body)
+            except Exception as exc:  # a bug or a foreign record on an internal topic
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
-                metrics.progress()
-                continue
-            if decision.owner is article:
-                owners[article.content_hash] = article.to_dict()
             metrics.observe_stage("dedupe", time.perf_counter() - started)
-            if decision.corrected is not None:
-                # A later document had taken the hash: it becomes a duplicate of this one.
-                metrics.corrections.inc()
-                await publish(decision.corrected)
-                await articles.send(
-                    key=decision.corrected.article_id.encode(),
-                    value=None,
-                    headers=message_headers("article", decision.corrected.page_id),
-                )
-            await publish(decision.article)
             metrics.progress()
+
+    async def on_document(article_id: str, body: dict[str, Any]) -> None:
+        article = Article.from_dict(body["document"])
+        me = document_ref(article.article_id, article.fetched_at)
+        stored = pending_table.get(article_id)
+        state = Pending.from_dict(stored["pending"]) if stored else None
+        if state is not None and state.content_hash == article.content_hash and state.decided is not None:
+            # A re-crawl or replay of unchanged content: the same record again, never a self-duplicate.
+            await publish(with_decision(Article.from_dict(stored["document"]), state.decided))
+            return
+        if state is None or state.content_hash != article.content_hash or state.me != me:
+            state = Pending(me=me, content_hash=article.content_hash, shingles=body["shingles"])
+        pending_table[article_id] = {"pending": state.to_dict(), "document": article.to_dict()}
+        # Ask every band bucket and the content-hash owner (again, if this is a redelivery).
+        for band in body["bands"]:
+            await internal(bands_topic, band, {"ref": list(me)}, article.page_id)
+        await internal(by_hash, article.content_hash, {"ref": list(me)}, article.page_id)
+
+    async def on_answer(article_id: str, body: dict[str, Any]) -> None:
+        stored = pending_table.get(article_id)
+        if stored is None:
+            return  # the document expired past the horizon
+        state = Pending.from_dict(stored["pending"])
+        document = Article.from_dict(stored["document"])
+        if "band" in body:
+            for candidate in state.band_answered(int(body["band"]), [ref(c) for c in body["earlier"]]):
+                await ask_verdict(candidate, state, document)
+            for later in body["later"]:  # this document may be the earlier one of a later canonical
+                await ask_verdict(ref(later), state, document)
+        elif "owner" in body:
+            state.owner_answered(ref(body["owner"]) if body["owner"] else None)
+        elif "verdict" in body:
+            state.verdict(body["verdict"], float(body["jaccard"]), ref(body["canonical"]))
+        elif "correct" in body:
+            await correct(state, document, ref(body["correct"]), float(body["jaccard"]), body["kind"])
+        if state.decided is None and state.complete:
+            state.decided = state.decision()
+            await publish(with_decision(document, state.decided))
+        pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
+
+    async def ask_verdict(candidate: Ref, state: Pending, document: Article) -> None:
+        await internal(
+            verify, candidate[1], {"from": list(state.me), "shingles": state.shingles}, document.page_id
+        )
+
+    async def on_verify_request(article_id: str, body: dict[str, Any]) -> None:
+        """Another document asks this one how similar they are.
+
+        A later document asks its earlier candidate for a verdict (it waits for it); an
+        earlier document that arrived late tells a later one to check whether to re-point.
+        """
+        asking = ref(body["from"])
+        stored = pending_table.get(article_id)
+        state = Pending.from_dict(stored["pending"]) if stored else None
+        similarity = jaccard(state.shingles, body["shingles"]) if state else 0.0
+        if state is None or asking > state.me:
+            canonical = (
+                (state.decided.canonical if state.decided else state.me) if state else ("", article_id)
+            )
+            verdict = {"verdict": article_id, "jaccard": similarity, "canonical": list(canonical)}
+            await internal(answers, asking[1], verdict, None)
+        elif state.should_repoint(asking, similarity):
+            await correct(state, Article.from_dict(stored["document"]), asking, similarity, "near")
+            pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
+
+    async def correct(state: Pending, document: Article, earlier: Ref, similarity: float, kind: str) -> None:
+        """An earlier document arrived late and matches: remember it, re-publish if decided."""
+        was_canonical = state.decided is not None and state.decided.duplicate_of is None
+        if not state.earlier_arrived(earlier, similarity, kind) or state.decided is None:
+            return
+        metrics.corrections.inc()
+        await publish(with_decision(document, state.decided))
+        if was_canonical:
+            await articles.send(
+                key=document.article_id.encode(),
+                value=None,
+                headers=message_headers("article", document.page_id),
+            )
+
+    @app.agent(bands_topic, name="lsh-buckets", concurrency=1)
+    async def lsh_buckets(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                band_key = (message.key or b"").decode()
+                me = ref(orjson.loads(message.value or b"{}")["ref"])
+                stored = bucket_table.get(band_key) or []
+                earlier, later, updated = bucket_answer([ref(e) for e in stored], me)
+                if updated != [ref(e) for e in stored]:
+                    bucket_table[band_key] = [list(e) for e in updated]
+                answer = {"band": int(band_key[:2]), "earlier": [list(e) for e in earlier],
+                          "later": [list(e) for e in later]}  # fmt: skip
+                await internal(answers, me[1], answer, None)
+            except Exception as exc:
+                await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
+            metrics.progress()
+
+    @app.agent(by_hash, name="content-owners", concurrency=1)
+    async def content_owners(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                content = (message.key or b"").decode()
+                me = ref(orjson.loads(message.value or b"{}")["ref"])
+                stored = owner_table.get(content)
+                owner = ref(stored) if stored else None
+                earliest = min(me, owner) if owner is not None else me
+                if earliest != owner:
+                    owner_table[content] = list(earliest)
+                other = owner if owner is not None and owner[1] != me[1] else None
+                await internal(answers, me[1], {"owner": list(other) if other else None}, None)
+                if other is not None and me < other:
+                    # The previous owner is later than this copy: it becomes its exact duplicate.
+                    await internal(
+                        answers, other[1], {"correct": list(me), "jaccard": 1.0, "kind": "exact"}, None
+                    )
+            except Exception as exc:
+                await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
+            metrics.progress()
+
+    def with_decision(article: Article, decision: Decision) -> Article:
+        return replace(
+            article,
+            duplicate_of=decision.duplicate_of,
+            duplicate_kind=decision.kind,  # type: ignore[arg-type]
+            similarity=decision.similarity,
+        )
 
     async def publish(article: Article) -> None:
         target = articles if article.duplicate_of is None else duplicates

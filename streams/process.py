@@ -11,7 +11,9 @@ from tqdm import tqdm
 
 from agents import StageError
 from agents.clean import DEFAULT_MAX_SIZE
-from agents.dedupe import Owner, resolve_exact
+from agents.dedupe import document_ref
+from agents.dedupe.clusters import LocalDeduplicator
+from agents.dedupe.near import band_keys, shingles, signature
 from agents.pipeline import analyze
 from schemas import Article, RawPage
 from streams.sources import SourceProblem
@@ -59,13 +61,19 @@ def process(
             analyzed.append(article)
     finally:
         bar.close()
-    owners: dict[str, Article] = {}
-    for article in sorted(analyzed, key=lambda a: Owner.of(a.article_id, a.fetched_at)):
-        decision = resolve_exact(article, owners.get(article.content_hash))
-        owners[article.content_hash] = decision.owner
-        if decision.article.duplicate_of is None:
+    deduplicator = LocalDeduplicator()
+    for article in sorted(analyzed, key=lambda a: document_ref(a.article_id, a.fetched_at)):
+        document_shingles = shingles(article.text)
+        me = document_ref(article.article_id, article.fetched_at)
+        decision = deduplicator.decide(
+            me, article.content_hash, document_shingles, band_keys(signature(document_shingles))
+        )
+        article.duplicate_of = decision.duplicate_of
+        article.duplicate_kind = decision.kind  # type: ignore[assignment]
+        article.similarity = decision.similarity
+        if decision.duplicate_of is None:
             summary.articles += 1
         else:
             summary.duplicates += 1
-        out.write(decision.article.to_json() + b"\n")
+        out.write(article.to_json() + b"\n")
     return summary

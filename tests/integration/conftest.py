@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -145,21 +146,107 @@ class Pipeline:
         return records
 
 
+WORDS = [
+    "قال",
+    "أكد",
+    "أعلن",
+    "أضاف",
+    "أوضح",
+    "الوزير",
+    "الرئيس",
+    "المتحدث",
+    "الحكومة",
+    "البرلمان",
+    "اللجنة",
+    "الوزارة",
+    "المدينة",
+    "العاصمة",
+    "المشروع",
+    "الاتفاق",
+    "المحادثات",
+    "الاقتصاد",
+    "الميناء",
+    "المطار",
+    "الجامعة",
+    "المستشفى",
+    "الطريق",
+    "السوق",
+    "الشركة",
+    "المصرف",
+    "الانتخابات",
+    "الميزانية",
+    "الطاقة",
+    "المياه",
+    "الزراعة",
+    "الصناعة",
+    "التجارة",
+    "السياحة",
+    "التعليم",
+    "الصحة",
+    "النقل",
+    "الأمن",
+    "الجديد",
+    "الكبير",
+    "الأول",
+    "الثاني",
+    "المقبل",
+    "الماضي",
+    "الوطني",
+    "الدولي",
+    "المحلي",
+    "العام",
+    "الخاص",
+    "السريع",
+    "المشترك",
+    "يوم",
+    "أسبوع",
+    "شهر",
+    "عام",
+    "صباح",
+    "مساء",
+    "اليوم",
+    "أمس",
+    "غدا",
+    "بعد",
+    "قبل",
+    "خلال",
+    "حتى",
+    "منذ",
+    "بين",
+    "مع",
+    "على",
+    "في",
+    "إلى",
+    "من",
+    "تطوير",
+    "تنفيذ",
+    "توسيع",
+    "بناء",
+    "افتتاح",
+    "إطلاق",
+    "دعم",
+    "تعزيز",
+    "مراجعة",
+    "مناقشة",
+    "توقيع",
+    "إعلان",
+    "تمويل",
+    "تحسين",
+]
+
+
 def unique_page(tmp: Path, name: str, marker: str) -> Path:
-    """A plain-text news page whose body nobody else in the suite publishes."""
+    """A plain-text news page whose body nobody else in the suite publishes (nor resembles).
+
+    The words are drawn at random, seeded by ``marker``, so two pages share few 5-word
+    shingles and are never near-duplicates of each other.
+    """
+    rng = random.Random(marker)
+    paragraphs = [
+        " ".join(rng.choice(WORDS) for _ in range(40)) + f" ({marker}-{number})." for number in range(4)
+    ]
     path = tmp / name
-    path.write_text(
-        "عنوان تجريبي للاختبار رقم "
-        + marker
-        + "\n\n"
-        + "\n\n".join(
-            f"قال المتحدث الرسمي في الفقرة رقم {i} إن الاختبار {marker} يجري كما هو مخطط له، "
-            "وأضاف أن النتائج ستعلن في وقت لاحق بعد مراجعتها من قبل اللجنة المختصة بالأمر."
-            for i in range(4)
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    path.write_text(f"عنوان تجريبي للاختبار {marker}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
     return path
 
 

@@ -59,9 +59,13 @@ async def test_sigterm_mid_stream_loses_nothing_and_replay_republishes_the_same_
     await pipeline.outputs(some_out)
     # SIGTERM while pages are still in flight: the worker must finish, commit and exit in time.
     assert pipeline.stop_worker(timeout=60) == 0
-    raw = [TopicPartition(pipeline.topic("raw-pages"), p) for p in range(pipeline.settings.partitions)]
-    left = await remaining(pipeline.settings, pipeline.settings.app_id, raw)
-    assert 0 < left < PAGES, f"the SIGTERM did not land mid-stream ({left} of {PAGES} left)"
+    internal = pipeline.topic(f"{pipeline.settings.app_id}-")
+    consumed = [pipeline.topic("raw-pages")] + [
+        f"{internal}{name}" for name in ("documents", "answers", "verify", "bands", "dedupe-by-hash")
+    ]
+    partitions = [TopicPartition(t, p) for t in consumed for p in range(pipeline.settings.partitions)]
+    left = await remaining(pipeline.settings, pipeline.settings.app_id, partitions)
+    assert left > 0, "the SIGTERM did not land mid-stream: nothing was left in flight"
     pipeline.start_worker()
 
     def all_out(records: list[ConsumerRecord[bytes, bytes]]) -> bool:

@@ -2,15 +2,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.dedupe import (
-    Owner,
-    article_id_for,
-    content_hash,
-    decide_exact,
-    normalize_for_matching,
-    resolve_exact,
-)
-from schemas import Article
+import orjson
+
+from agents.dedupe import article_id_for, content_hash, document_ref, normalize_for_matching
+from agents.dedupe.clusters import BUCKET_SIZE, Decision, LocalDeduplicator, Pending, bucket_answer
+from agents.dedupe.near import BANDS, band_keys, shingles, signature
 
 T0 = datetime(2026, 2, 6, tzinfo=UTC)
 
@@ -28,48 +24,81 @@ def test_normalization_folds_arabic_variants_digits_and_marks() -> None:
     assert content_hash("نص أ") != content_hash("نص ب")
 
 
+BODY = " ".join(
+    f"قال المتحدث باسم الوزارة في البيان رقم {i} إن المحادثات بين الجانبين ستستأنف الأسبوع المقبل في العاصمة"
+    for i in range(12)
+)
+OTHER = " ".join(
+    f"Officials said the harbour expansion phase {i} would double container capacity" for i in range(12)
+)
+
+
+def decide(dedup: LocalDeduplicator, article_id: str, at: datetime, text: str) -> Decision:
+    document = shingles(text)
+    me = document_ref(article_id * 32, at)
+    return dedup.decide(me, content_hash(text), document, band_keys(signature(document)))
+
+
 def test_a_document_is_never_its_own_duplicate() -> None:
-    me = Owner.of("a" * 32, T0 + timedelta(hours=1))
-    earlier_me = Owner.of("a" * 32, T0)
-    assert decide_exact(me, earlier_me) == (None, earlier_me)
-    assert decide_exact(earlier_me, me) == (None, earlier_me)
+    dedup = LocalDeduplicator()
+    assert decide(dedup, "a", T0, BODY).duplicate_of is None
+    again = decide(dedup, "a", T0, BODY)  # a replay of the same page
+    assert again.duplicate_of is None and again.canonical == document_ref("a" * 32, T0)
 
 
-def test_a_duplicate_points_to_a_strictly_earlier_owner() -> None:
-    first = Owner.of("a" * 32, T0)
-    later = Owner.of("b" * 32, T0 + timedelta(minutes=5))
-    assert decide_exact(later, first) == ("a" * 32, first)
-    # an earlier document arriving late is not made a duplicate of a later one
-    assert decide_exact(first, later) == (None, first)
-    # equal times are ordered by id
-    same_time = Owner.of("0" * 32, T0)
-    assert decide_exact(first, same_time) == ("0" * 32, same_time)
+def test_exact_and_near_copies_point_to_the_earliest_document() -> None:
+    dedup = LocalDeduplicator()
+    assert decide(dedup, "a", T0, BODY).duplicate_of is None
+    exact = decide(dedup, "b", T0 + timedelta(minutes=5), BODY)
+    assert (exact.duplicate_of, exact.kind, exact.similarity) == ("a" * 32, "exact", 1.0)
+    edited = "القاهرة - (وكالات) - " + BODY.replace("الأسبوع المقبل", "الأسبوع القادم", 1)
+    near = decide(dedup, "c", T0 + timedelta(minutes=9), edited)
+    assert near.duplicate_of == "a" * 32 and near.kind == "near"
+    assert near.similarity is not None and 0.5 <= near.similarity < 1.0
+    assert decide(dedup, "d", T0 + timedelta(minutes=10), OTHER).duplicate_of is None
 
 
-def article(article_id: str, fetched_at: datetime) -> Article:
-    return Article(
-        article_id=article_id * 32, url=f"https://{article_id}.example/x", title=None, text="same body",
-        language="ar", published_at=None, fetched_at=fetched_at, content_hash=content_hash("same body"),
-        page_id=article_id,
-    )  # fmt: skip
+def test_bucket_answers_split_earlier_and_later_and_stay_bounded() -> None:
+    me = ("2026-02-06T00:05:00+00:00", "m" * 32)
+    bucket = [(f"2026-02-06T00:0{i}:00+00:00", str(i) * 32) for i in range(10)]
+    earlier, later, updated = bucket_answer(bucket, me)
+    assert all(e < me for e in earlier) and all(x > me for x in later)
+    assert me in updated and len(updated) == BUCKET_SIZE and updated == sorted(updated)
+    assert bucket_answer(updated, me)[2] == updated  # idempotent
 
 
-def test_resolve_is_idempotent_under_replay() -> None:
-    a, b = article("a", T0), article("b", T0 + timedelta(hours=1))
-    first = resolve_exact(a, None)
-    assert first.article.duplicate_of is None and first.owner is a
-    second = resolve_exact(b, first.owner)
-    assert second.article.duplicate_of == a.article_id and second.article.duplicate_kind == "exact"
-    assert second.owner is a and second.corrected is None
-    again = resolve_exact(a, second.owner)
-    assert again.article.duplicate_of is None and again.corrected is None
+def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> None:
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    earlier = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    state = Pending(me=me, content_hash="h", shingles=[1, 2, 3])
+    for band in range(BANDS):
+        assert not state.complete
+        asked = state.band_answered(band, [earlier] if band == 0 else [])
+        state.band_answered(band, [earlier])  # a redelivered answer changes nothing
+        assert asked == ([earlier] if band == 0 else [])
+    state.owner_answered(None)
+    assert not state.complete  # the verdict is still missing
+    state.verdict(earlier[1], 0.9, earlier)
+    restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
+    assert restored.complete
+    assert restored.decision() == Decision(earlier[1], "near", 0.9, earlier)
 
 
-def test_a_late_earlier_document_corrects_the_later_owner() -> None:
-    a, b = article("a", T0), article("b", T0 + timedelta(hours=1))
-    decision = resolve_exact(a, resolve_exact(b, None).owner)
-    assert decision.article.duplicate_of is None
-    assert decision.owner is a
-    assert decision.corrected is not None
-    assert decision.corrected.article_id == b.article_id
-    assert decision.corrected.duplicate_of == a.article_id
+def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    early = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    state = Pending(me=me, content_hash="h", shingles=[1])
+    state.decided = Decision(None, None, None, me)
+    assert not state.earlier_arrived(early, 0.1, "near")  # not similar enough
+    assert not state.earlier_arrived(("2026-02-06T02:00:00+00:00", "l" * 32), 0.9, "near")  # later
+    assert state.earlier_arrived(early, 0.9, "near")
+    assert state.decided == Decision(early[1], "near", 0.9, early)
+
+
+def test_a_correction_before_the_decision_is_remembered() -> None:
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    early = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    state = Pending(me=me, content_hash="h", shingles=[1])
+    assert not state.earlier_arrived(early, 1.0, "exact")  # undecided: nothing to re-publish yet
+    state.owner_answered(None)  # the owner table had answered before the earlier copy took the hash
+    assert state.decision() == Decision(early[1], "exact", 1.0, early)
