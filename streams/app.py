@@ -276,7 +276,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             )
             verdict = {"verdict": article_id, "jaccard": similarity, "canonical": list(canonical)}
             await internal(answers, asking[1], verdict, None)
-        elif state.should_repoint(asking, similarity):
+        elif stored is not None:
             await correct(state, Article.from_dict(stored["document"]), asking, similarity, "near")
             pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
 
