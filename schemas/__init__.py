@@ -188,7 +188,9 @@ class Article:
     authors: list[str] = field(default_factory=list)
     language_confidence: float = 0.0
     published_source: str | None = None
+    published_confidence: float = 0.0
     updated_at: datetime | None = None
+    updated_source: str | None = None
     pipeline_version: str = PIPELINE_VERSION
 
     def to_dict(self) -> dict[str, Any]:

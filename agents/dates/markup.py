@@ -1,13 +1,14 @@
-"""Publication dates from an HTML page's own metadata, then (last resort) htmldate.
+"""Publication dates from an HTML page's own metadata: JSON-LD, ``<meta>``, ``<time>``, URL.
 
-Library choices: lxml parses the page (it is already a dependency of the clean stage and
-tolerates broken markup); we read the explicit metadata ourselves so that we know which
-source gave the date and can refuse conflicting values. Order: JSON-LD of an Article /
-NewsArticle / BlogPosting, ``<meta>`` tags (Open Graph, Dublin Core, itemprop ...),
-``<time>`` elements of the article, a /YYYY/MM/DD/ URL path. htmldate
-(``original_date=True, extensive_search=False``) runs only when none of these exists; its
-year-only guesses come back as 1 January and are usually a footer's "© 2019", so a
-1 January from htmldate is discarded.
+Library choice: lxml parses the page (already a dependency of the clean stage, tolerant of
+broken markup); the metadata is read here so that we know which source gave a date and can
+refuse values that contradict each other. Order: JSON-LD of an Article / NewsArticle /
+BlogPosting (a block that is not valid JSON is read by pattern), ``<meta>`` tags (Open Graph,
+Dublin Core, itemprop, Parse.ly, Sailthru ...), marked elements (``<time pubdate>``,
+microdata ``itemprop="datePublished"``, hAtom ``class="published" title=…``) or the first
+``<time>`` of the article, then a page's inline JSON state with one publication day (reported
+as "meta"). The URL's /YYYY/MM/DD/ (or /DD-MM-YYYY) is read apart: it names the publisher's
+local day, which UTC metadata can miss by one.
 """
 
 from __future__ import annotations
@@ -21,30 +22,49 @@ from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type information
-import lxml.html  # type: ignore[import-untyped]
-from htmldate import find_date
 
-from agents.dates.parsing import MIN_YEAR, Window, midnight, parse_machine_value
+from agents.dates.parsing import Window, midnight, parse_machine_value
 from agents.dates.text import not_before
 
 _ARTICLE_TYPES = frozenset({"BlogPosting", "LiveBlogPosting", "Report"})
+# JSON-LD things whose dates are not the page's (a person's birth, an event, an offer ...).
+_OTHER_THINGS = frozenset(
+    {"WebSite", "Organization", "NewsMediaOrganization", "Person", "Event", "Offer", "Product", "Review",
+     "Comment", "ImageObject", "BreadcrumbList", "SiteNavigationElement", "Place", "LocalBusiness"}
+)  # fmt: skip
 _PUBLISHED_KEYS = (
     "article:published_time",
     "og:published_time",
     "og:article:published_time",
+    "article:published",
     "datepublished",
     "dc.date.issued",
     "dcterms.issued",
+    "parsely-pub-date",
+    "sailthru.date",
+    "bt:pubdate",
+    "cxenseparse:recs:publishtime",
+    "cxenseparse:publishtime",
+    "shareaholic:article_published_time",
+    "vr:published-time",
+    "prism.publicationdate",
+    "citation_publication_date",
     "pubdate",
     "publishdate",
     "publish-date",
     "publish_date",
-    "parsely-pub-date",
-    "sailthru.date",
+    "pub_date",
+    "published_time",
+    "release:date",
+    "og:release_date",
     "date",
+    "dc.date",
+    "uploaddate",
 )
 _MODIFIED_KEYS = (
     "article:modified_time",
+    "article:modified",
+    "bt:moddate",
     "og:updated_time",
     "og:modified_time",
     "datemodified",
@@ -53,7 +73,21 @@ _MODIFIED_KEYS = (
 )
 _META_KEY_ATTRIBUTES = ("property", "name", "itemprop")
 _MAX_JSON_LD_DEPTH = 6
+_JSON_LD_PUBLISHED_RE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_JSON_LD_MODIFIED_RE = re.compile(r'"dateModified"\s*:\s*"([^"]{8,40})"')
+_JSON_LD_ARTICLE_RE = re.compile(r'"@type"\s*:\s*\[?\s*"(?:\w*Article|BlogPosting|LiveBlogPosting|Report)"')
 
+_SCRIPT_PUBLISHED_RE = re.compile(
+    r'"(?:datePublished|publishedDate|published_at|publishDate|publish_date|publishedAt|firstPublished'
+    r'|createdAt|created_at)"'
+    r'\s*:\s*"([^"]{8,40})"'
+)
+_MARKED_XPATH = (
+    "//time[@pubdate] | //*[@itemprop='datePublished' or @itemprop='dateModified'][not(@content)]"
+    " | //*[@title][contains(@class, 'published') or contains(@class, 'updated')]"
+)
+_URL_MONTH_RE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])(?=/)")
+_URL_DAY_FIRST_RE = re.compile(r"/(0[1-9]|[12]\d|3[01])-(0[1-9]|1[0-2])-((?:19|20)\d{2})(?=/|$|[-_.])")
 _URL_DATE_RES = (
     re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[-_.])"),
     re.compile(r"/((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?=/|$|[-_.])"),
@@ -85,11 +119,17 @@ def parse_html(html: str) -> Any | None:
     """The lxml tree of ``html`` (encoded first: lxml refuses str with an XML declaration)."""
     if not html.strip():
         return None
-    parser = lxml.html.HTMLParser(encoding="utf-8")
+    # lxml.etree's HTML parser: plain elements, without lxml.html's per-element class lookup.
+    parser = lxml.etree.HTMLParser(encoding="utf-8", no_network=True)
     try:
-        return lxml.html.fromstring(html.encode("utf-8", "replace"), parser=parser)
-    except (lxml.etree.ParserError, ValueError):
+        return lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
         return None
+
+
+def text_of(element: Any) -> str:
+    """All the text inside an element (lxml.etree has no ``text_content``)."""
+    return "".join(element.itertext())
 
 
 def _attribute(element: Any, name: str) -> str:
@@ -128,11 +168,21 @@ def _same_page(a: str, b: str) -> bool:
 
 
 def _json_ld_blocks(tree: Any) -> Iterator[object]:
+    """Each JSON-LD block, parsed; a block that is not valid JSON (trailing commas, raw line
+    breaks ...) yields its ``datePublished``/``dateModified`` values read by pattern, when
+    they are the only ones in it (one object)."""
     for script in tree.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
+        text = text_of(script)
         try:
-            yield json.loads(script.text_content(), strict=False)
+            yield json.loads(text, strict=False)
         except ValueError:
-            continue
+            published = set(_JSON_LD_PUBLISHED_RE.findall(text))
+            if len(published) == 1 and _JSON_LD_ARTICLE_RE.search(text):
+                modified = set(_JSON_LD_MODIFIED_RE.findall(text))
+                recovered: dict[str, object] = {"@type": "Article", "datePublished": published.pop()}
+                if len(modified) == 1:
+                    recovered["dateModified"] = modified.pop()
+                yield recovered
 
 
 def _json_ld_objects(data: object, depth: int = 0) -> Iterator[dict[str, object]]:
@@ -185,7 +235,11 @@ def _dated_article(
 
 
 def from_json_ld(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
-    articles = [obj for block in _json_ld_blocks(tree) for obj in _json_ld_objects(block) if _is_article(obj)]
+    """The article object's dates; without one, a page-level object's (WebPage, HowTo, Recipe ...)."""
+    objects = [obj for block in _json_ld_blocks(tree) for obj in _json_ld_objects(block)]
+    articles = [obj for obj in objects if _is_article(obj)]
+    if not articles:
+        articles = [obj for obj in objects if not _OTHER_THINGS.intersection(_type_names(obj))]
     article = _dated_article(articles, url, window)
     if not isinstance(article, dict):
         return article, None
@@ -228,7 +282,8 @@ def from_meta(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | 
 
 
 def _time_value(element: Any, window: Window) -> datetime | None:
-    return _valid(_attribute(element, "datetime") or element.text_content(), window)
+    """A marked element's date: ``datetime`` (<time>), ``title`` (hAtom <abbr>), else its text."""
+    return _valid(_attribute(element, "datetime") or _attribute(element, "title") or text_of(element), window)
 
 
 def _first_time(container: Any, window: Window) -> datetime | None:
@@ -239,13 +294,28 @@ def _first_time(container: Any, window: Window) -> datetime | None:
     return None
 
 
-def _published_time(tree: Any, window: Window) -> Outcome:
-    """A <time> marked as the publication time, else the first <time> of the page's article.
+def _marked(tree: Any) -> tuple[list[Any], list[Any]]:
+    """Elements marked as the publication / update time: ``<time pubdate>``, microdata without
+    a content attribute (``<span itemprop="datePublished">``), hAtom
+    (``<abbr class="published" title="2017-09-09T10:52:00+02:00">``). One XPath pass."""
+    published: list[Any] = []
+    modified: list[Any] = []
+    for element in tree.xpath(_MARKED_XPATH):
+        prop = element.get("itemprop")
+        words = (element.get("class") or "").split()
+        if element.get("pubdate") is not None or prop == "datePublished" or "published" in words:
+            published.append(element)
+        elif prop == "dateModified" or "updated" in words:
+            modified.append(element)
+    return published, modified
+
+
+def _published_time(marked: list[Any], tree: Any, window: Window) -> Outcome:
+    """A marked publication time, else the first <time> of the page's article.
 
     Several top-level <article> elements (a listing, or teasers marked up as articles)
     are a conflict when their first times disagree.
     """
-    marked = tree.xpath("//time[@pubdate or @itemprop='datePublished']")
     if marked:
         return _agreeing(_time_value(element, window) for element in marked)
     return _agreeing(
@@ -254,27 +324,52 @@ def _published_time(tree: Any, window: Window) -> Outcome:
 
 
 def from_time_elements(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
-    modified = tree.xpath("//time[@itemprop='dateModified']")
+    published, modified = _marked(tree)
     updated = _date_or_none(_agreeing(_time_value(element, window) for element in modified))
-    return _published_time(tree, window), updated
+    return _published_time(published, tree, window), updated
 
 
 # --------------------------------------------------------------------------- URL
 
 
 def date_from_url(url: str, window: Window) -> Outcome:
-    """A full date written in the URL path (/2024/12/26/, /2024-12-26-, /20241226/)."""
+    """A full date written in the URL path (/2024/12/26/, /2024-12-26-, /20241226/, /26-12-2024)."""
     path = urlsplit(url).path
     days: list[datetime | None] = []
-    for pattern in _URL_DATE_RES:
+    for pattern in (*_URL_DATE_RES, _URL_DAY_FIRST_RE):
         for match in pattern.finditer(path):
-            year, month, day = (int(part) for part in match.groups())
+            parts = [int(part) for part in match.groups()]
+            year, month, day = parts if pattern is not _URL_DAY_FIRST_RE else parts[::-1]
+            if pattern is _URL_DAY_FIRST_RE and month != day <= 12:
+                continue  # 05-06-2020 could be month first: only an unambiguous one counts
             try:
                 found = midnight(date(year, month, day))
             except ValueError:
                 continue
             days.append(found if window.accepts(found) else None)
     return _agreeing(days)
+
+
+# --------------------------------------------------------------------------- script data
+
+
+def from_script_data(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
+    """A publication date in a page's inline JSON state (``"publishedDate": "…"``), when all
+    such values name one day (a listing's many items do not)."""
+    values: set[date] = set()
+    first: datetime | None = None
+    for script in tree.xpath("//script[not(@src)][not(contains(@type, 'ld+json'))]"):
+        text = script.text
+        if not text or '"' not in text:
+            continue
+        for raw in _SCRIPT_PUBLISHED_RE.findall(text):
+            found = _valid(raw, window)
+            if found is not None:
+                values.add(found.date())
+                first = first or found
+            if len(values) > 1:
+                return None, None
+    return first, None
 
 
 # --------------------------------------------------------------------------- together
@@ -284,6 +379,7 @@ _FINDERS: tuple[tuple[str, Finder], ...] = (
     ("json-ld", from_json_ld),
     ("meta", from_meta),
     ("time-element", from_time_elements),
+    ("meta", from_script_data),
 )
 
 
@@ -297,46 +393,42 @@ def _with_update(published: datetime, source: str, updated: datetime | None) -> 
     return MarkupDates(published, source, updated)
 
 
-def explicit_dates(html: str, url: str, window: Window) -> MarkupDates | Conflict | None:
-    """The first explicit source that names a publication date, with an update time if any.
+def explicit_dates(tree: Any, url: str, window: Window) -> MarkupDates | Conflict | None:
+    """The first explicit source (JSON-LD, meta, <time>) naming a publication date, with an
+    update time if any. A source that contradicts itself is a :class:`Conflict`."""
+    found = all_explicit_dates(tree, url, window)
+    if isinstance(found, Conflict):
+        return found
+    return found[0] if found else None
 
-    A source that contradicts itself stops the search: the caller must not guess.
-    """
-    tree = parse_html(html)
-    if tree is not None:
-        for source, finder in _FINDERS:
-            published, updated = finder(tree, url, window)
-            if isinstance(published, Conflict):
+
+def all_explicit_dates(tree: Any, url: str, window: Window) -> list[MarkupDates] | Conflict:
+    """What each explicit source says, in order of trust; a contradiction within the first
+    source that says anything is a :class:`Conflict`."""
+    found: list[MarkupDates] = []
+    modified: datetime | None = None
+    for source, finder in _FINDERS:
+        published, updated = finder(tree, url, window)
+        if isinstance(published, Conflict):
+            if not found:
                 return published
-            if published is not None:
-                return _with_update(published, source, updated or _modified_anywhere(tree, window))
-    from_url = date_from_url(url, window)
-    if isinstance(from_url, datetime):
-        return MarkupDates(from_url, "url")
-    return from_url
+            continue
+        if published is not None:
+            if modified is None and not found:
+                modified = updated or _modified_anywhere(tree, window)
+            found.append(_with_update(published, source, updated or modified))
+    return found
 
 
-def htmldate_fallback(html: str, url: str, window: Window) -> datetime | None:
-    """htmldate's guess, minus 1 January (its year-only and © guesses) and out-of-window days."""
-    try:
-        found = find_date(
-            html,
-            url=url or None,
-            original_date=True,
-            extensive_search=False,
-            outputformat="%Y-%m-%d",
-            min_date=f"{MIN_YEAR}-01-01",
-            max_date=window.latest.strftime("%Y-%m-%d"),
-        )
-    except Exception:  # htmldate raises assorted errors on odd pages; a guess is optional
-        return None
-    if not found:
-        return None
-    try:
-        day = date.fromisoformat(found)
-    except ValueError:
-        return None
-    if (day.month, day.day) == (1, 1):
-        return None
-    result = midnight(day)
-    return result if window.accepts(result) else None
+def update_only(tree: Any, window: Window) -> datetime | None:
+    """The page's update time from its metadata, for a page that gives no publication time."""
+    updated = _modified_anywhere(tree, window)
+    if updated is None:
+        updated = from_time_elements(tree, "", window)[1]
+    return updated
+
+
+def month_from_url(url: str) -> tuple[int, int] | None:
+    """The year and month a URL path names (/2019/10/…), when it names one."""
+    match = _URL_MONTH_RE.search(urlsplit(url).path)
+    return (int(match.group(1)), int(match.group(2))) if match else None

@@ -22,27 +22,55 @@ from agents.dates.parsing import (
     Window,
     find_clock,
     find_dates,
+    find_relative,
     is_midnight_utc,
     midnight,
     normalize,
 )
 
-Kind = Literal["published", "updated", "plain"]
+Kind = Literal["published", "updated", "plain", "other"]
 
-# Update labels come first so "تاريخ التحديث" is not read as the published label "تاريخ".
+# Labels, written naturally and normalized when the module loads. Update labels are tried
+# first so "تاريخ التحديث" is not read as the published label "تاريخ".
+_UPDATED_LABELS = (
+    "last updated on", "last updated at", "last updated", "updated on", "updated at", "updated",
+    "last modified on", "last modified", "modified on", "modified", "last edited", "update date",
+    "date updated", "date modified", "last update", "update",
+    "آخر تحديث", "تاريخ آخر تحديث", "تاريخ التحديث", "تاريخ تحديث", "تم التحديث", "تم تحديث", "محدث", "تحديث",
+    "son güncelleme tarihi", "son güncelleme", "güncelleme tarihi", "güncelleme", "güncellendi",
+    "mis à jour le", "mis à jour", "modifié le", "actualisé le",
+    "zuletzt aktualisiert am", "zuletzt aktualisiert", "zuletzt geändert am", "zuletzt geändert",
+    "zuletzt bearbeitet", "aktualisiert am", "aktualisiert", "letzte aktualisierung", "letzte änderung",
+    "geändert am", "stand", "actualizado el", "actualizado", "aggiornato il", "aggiornato", "atualizado em",
+    "atualizado", "بروزرسانی", "به روز رسانی", "به‌روزرسانی", "اپ ڈیٹ",
+)  # fmt: skip
+_PUBLISHED_LABELS = (
+    "first published on", "first published", "published on", "published", "posted on", "posted",
+    "publication date", "date published", "released on", "date", "dated",
+    "تاريخ النشر", "تم النشر", "نشر في", "نشر بتاريخ", "نشر يوم", "تاريخ",
+    "yayınlanma tarihi", "yayınlanma", "yayın tarihi", "publié le", "publié", "créé le",
+    "veröffentlicht am", "veröffentlicht", "erstellt am", "erstellt", "publiziert am", "publiziert",
+    "erschienen am", "erschienen", "datum", "dieser artikel wurde am", "dieser beitrag wurde am",
+    "geschrieben am", "verfasst am", "eingestellt am", "publicado el", "publicado em", "publicado",
+    "pubblicato il", "pubblicato", "تاریخ انتشار", "منتشر شده", "زمان انتشار", "شائع", "تاریخ اشاعت",
+)  # fmt: skip
+
+
+def _label_alternation(labels: tuple[str, ...]) -> str:
+    forms = sorted({normalize(label) for label in labels}, key=len, reverse=True)
+    return "|".join(r"\s*".join(re.escape(word) for word in form.split()) for form in forms)
+
+
+# Dates that are not the page's: availability, expiry, deadlines, event ranges ("bis 28.02.2021").
+_OTHER_LABELS = (
+    "available until", "available till", "until", "expires", "expiry date", "valid until", "deadline",
+    "verfügbar bis", "gültig bis", "bis", "ablaufdatum", "anmeldeschluss", "frist", "jusqu'au",
+    "disponible jusqu'au", "hasta", "fino al", "حتى", "لغاية", "findet am", "nächster termin", "termin",
+    "next meeting", "event date",
+)  # fmt: skip
 _LABEL_RE = re.compile(
-    r"(?P<updated>"
-    r"(?<![a-z])(?:(?:last\s+)?(?:updated|modified)(?:\s+(?:on|at|date))?|(?:last\s+)?update(?:\s+date)?"
-    r"|date\s+(?:updated|modified))(?![a-z])"
-    r"|اخر\s+تحديث|تاريخ\s+(?:اخر\s+)?(?:ال)?تحديث|تم\s+(?:ال)?تحديث|(?<!\w)(?:محدث|تحديث)(?!\w)"
-    r"|(?<![a-zçğıöşü])(?:son\s+)?güncelleme(?:\s+tarihi)?(?![a-zçğıöşü])"
-    r"|(?<![a-z])mis\s+à\s+jour(?:\s+le)?(?![a-z])|بروزرسانی|به\s*روز\s*رسانی"
-    r")|(?P<published>"
-    r"(?<![a-z])(?:(?:first\s+)?published(?:\s+on)?|posted(?:\s+on)?|publication\s+date|dated?)(?![a-z])"
-    r"|(?<![a-zçğıöşü])(?:yayınlanma|yayın)(?:\s+tarihi)?(?![a-zçğıöşü])|(?<![a-z])publié(?:\s+le)?(?![a-z])"
-    r"|تاريخ\s+النشر|تم\s+النشر|نشر\s+(?:في|بتاريخ|يوم)|(?<!\w)نشر\s*:|(?<!\w)ب?تاريخ(?!\w)"
-    r"|تاریخ\s+انتشار|منتشر\s+شده"
-    r")"
+    rf"(?<!\w)(?:(?P<other>{_label_alternation(_OTHER_LABELS)})|(?P<updated>{_label_alternation(_UPDATED_LABELS)})"
+    rf"|(?P<published>{_label_alternation(_PUBLISHED_LABELS)}))(?!\w)\s*:?"
 )
 
 
@@ -67,6 +95,7 @@ class Mention:
 class TextDates:
     published: datetime | None
     updated: datetime | None
+    confidence: float = 0.0
 
 
 def split_segments(line: str) -> list[Segment]:
@@ -77,7 +106,7 @@ def split_segments(line: str) -> list[Segment]:
     for match in _LABEL_RE.finditer(line):
         if match.start() > start:
             segments.append(Segment(kind, line[start : match.start()]))
-        kind = "updated" if match.group("updated") else "published"
+        kind = "updated" if match.group("updated") else "other" if match.group("other") else "published"
         start = match.end()
     segments.append(Segment(kind, line[start:]))
     return [segment for segment in segments if segment.text.strip()]
@@ -88,18 +117,28 @@ def _in_window(found: Found, window: Window) -> Found | None:
     if not days:
         return None
     moment = found.moment if found.moment is not None and window.accepts(found.moment) else None
-    return Found(days, found.start, found.end, moment)
+    return Found(days, found.start, found.end, moment, found.kind, found.approximate)
 
 
 def read_mention(segment: Segment, window: Window) -> Mention:
-    found = [_in_window(item, window) for item in find_dates(segment.text)]
+    found = [
+        _in_window(item, window) for item in find_dates(segment.text, short_years=segment.kind != "plain")
+    ]
     kept = tuple(item for item in found if item is not None)
+    if any(item.kind != "hijri" for item in kept):
+        # "24 جمادى الآخرة 1446 هـ الموافق 26 ديسمبر 2024": the Gregorian date is the one to keep.
+        kept = tuple(item for item in kept if item.kind != "hijri")
     after_dates = segment.text[kept[-1].end :] if kept else segment.text
     return Mention(segment.kind, kept, find_clock(after_dates))
 
 
 def read_mentions(lines: Iterable[str], window: Window) -> list[Mention]:
-    return [read_mention(segment, window) for line in lines for segment in split_segments(normalize(line))]
+    return [
+        read_mention(segment, window)
+        for line in lines
+        for segment in split_segments(normalize(line))
+        if segment.kind != "other"
+    ]
 
 
 def _firm_days(mentions: Sequence[Mention]) -> set[date]:
@@ -193,8 +232,43 @@ def choose_updated(
     return updated
 
 
-def dates_from_lines(lines: Iterable[str], window: Window) -> TextDates:
-    """Published and updated times from header lines; None for anything uncertain."""
+def _only_approximate(mentions: Sequence[Mention], published: datetime) -> bool:
+    """The day comes only from Hijri dates converted without the Umm al-Qura table."""
+    days = [found for mention in mentions if mention.kind != "updated" for found in mention.found]
+    return bool(days) and all(found.approximate for found in days)
+
+
+def _relative(lines: Iterable[str], window: Window, fetched: datetime) -> datetime | None:
+    """A relative time in a header line ("منذ ساعتين", "2 hours ago", "أمس"), if exactly one."""
+    moments = {moment for line in lines if (moment := find_relative(normalize(line), fetched)) is not None}
+    if len(moments) != 1:
+        return None
+    moment = moments.pop()
+    return moment if window.accepts(moment) else None
+
+
+def dates_from_lines(lines: Iterable[str], window: Window, fetched: datetime | None = None) -> TextDates:
+    """Published and updated times from header lines; None for anything uncertain.
+
+    Confidence: 0.8 for a labelled date ("نشر في", "Published"), 0.7 for a bare one, 0.5
+    for a relative time. A Hijri date converted without the Umm al-Qura table (it can be a
+    day off) is not given as the publication date on its own.
+    """
+    lines = list(lines)
     mentions = read_mentions(lines, window)
     published = choose_published(mentions, window)
-    return TextDates(published, choose_updated(mentions, published, window))
+    if published is not None and _only_approximate(mentions, published):
+        published = None
+    if published is None:
+        updates = [mention for mention in mentions if mention.kind == "updated" and mention.found]
+        if updates and len(updates) == len([mention for mention in mentions if mention.found]):
+            # Only an update date ("last edited 2019-11-10"): given as the update, not as
+            # the publication; the caller decides whether to fall back on it.
+            day = _single_day(updates, _firm_days(mentions))
+            return TextDates(None, None if day is None else _moment_of(day, updates, window))
+        if fetched is None or any(mention.found for mention in mentions):
+            return TextDates(None, None)
+        relative = _relative(lines, window, fetched)
+        return TextDates(relative, None, 0.5) if relative is not None else TextDates(None, None)
+    labelled = any(mention.kind == "published" and mention.found for mention in mentions)
+    return TextDates(published, choose_updated(mentions, published, window), 0.8 if labelled else 0.7)

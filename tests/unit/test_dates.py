@@ -9,6 +9,7 @@ import pytest
 
 from agents.clean import Cleaned
 from agents.dates import Dates, detect_dates
+from agents.dates.calendars import hijri_to_gregorian, jalali_to_gregorian
 from agents.dates.parsing import find_dates, normalize, parse_machine_value
 
 FETCHED = datetime(2026, 2, 7, 12, 0, tzinfo=UTC)
@@ -28,6 +29,11 @@ def html_page(html: str, *header_lines: str) -> Cleaned:
     return Cleaned(title="عنوان", paragraphs=["نص الخبر."], header_lines=list(header_lines), html=html)
 
 
+def core(dates: Dates) -> Dates:
+    """The published/updated fields only (confidence and update source are tested apart)."""
+    return Dates(dates.published_at, dates.published_source, dates.updated_at)
+
+
 def published(cleaned: Cleaned, url: str = URL, fetched_at: datetime = FETCHED) -> datetime | None:
     return detect_dates(cleaned, url, fetched_at).published_at
 
@@ -39,14 +45,14 @@ def test_seed_000_header() -> None:
     cleaned = text_page(
         " date 2026-02-06 أخبار|تركيا", "Published On 6/2/2026", "آخر تحديث: 08:47 (توقيت مكة)"
     )
-    assert detect_dates(cleaned, URL, FETCHED) == Dates(
+    assert core(detect_dates(cleaned, URL, FETCHED)) == Dates(
         day(2026, 2, 6), "text", datetime(2026, 2, 6, 8, 47, tzinfo=MECCA)
     )
 
 
 def test_seed_002_header() -> None:
     cleaned = text_page("تاريخ النشر: 26th, December 2024 GMT")
-    assert detect_dates(cleaned, URL, FETCHED) == Dates(day(2024, 12, 26), "text")
+    assert core(detect_dates(cleaned, URL, FETCHED)) == Dates(day(2024, 12, 26), "text")
 
 
 @pytest.mark.parametrize("name", ["001_a35260540b61ab77", "003_044eab46fc7fdd04", "004_3f08d7278be308a9"])
@@ -54,7 +60,7 @@ def test_seeds_without_header_date_have_none(seeds_dir: Path, name: str) -> None
     """Their bodies hold teaser dates (04/12/2025 …) and story dates (15 يوليو): none is read."""
     body = (seeds_dir / f"{name}.txt").read_text(encoding="utf-8")
     paragraphs = [part.strip() for part in body.split("\n") if part.strip()]
-    assert detect_dates(text_page(paragraphs=paragraphs), URL, FETCHED) == Dates(None, None)
+    assert core(detect_dates(text_page(paragraphs=paragraphs), URL, FETCHED)) == Dates(None, None)
 
 
 def test_body_and_teaser_dates_are_ignored() -> None:
@@ -64,7 +70,7 @@ def test_body_and_teaser_dates_are_ignored() -> None:
         "04/12/2025",
         "05/02/2026",
     ]
-    assert detect_dates(text_page(paragraphs=paragraphs), URL, FETCHED) == Dates(None, None)
+    assert core(detect_dates(text_page(paragraphs=paragraphs), URL, FETCHED)) == Dates(None, None)
 
 
 # --------------------------------------------------------------------------- header formats
@@ -107,7 +113,7 @@ def test_body_and_teaser_dates_are_ignored() -> None:
     ],
 )
 def test_header_date_formats(line: str, expected: datetime) -> None:
-    assert detect_dates(text_page(line), URL, FETCHED) == Dates(expected, "text")
+    assert core(detect_dates(text_page(line), URL, FETCHED)) == Dates(expected, "text")
 
 
 @pytest.mark.parametrize(
@@ -139,17 +145,17 @@ def test_month_first_when_the_day_cannot_be_a_month() -> None:
 
 def test_updated_with_its_own_date() -> None:
     dates = detect_dates(text_page("نشر في 26/12/2024 | آخر تحديث 27/12/2024 09:00 GMT"), URL, FETCHED)
-    assert dates == Dates(day(2024, 12, 26), "text", datetime(2024, 12, 27, 9, 0, tzinfo=UTC))
+    assert core(dates) == Dates(day(2024, 12, 26), "text", datetime(2024, 12, 27, 9, 0, tzinfo=UTC))
 
 
 def test_update_time_without_zone_is_dropped() -> None:
     dates = detect_dates(text_page("Published On 6/2/2026", "آخر تحديث: 08:47"), URL, FETCHED)
-    assert dates == Dates(day(2026, 2, 6), "text", None)
+    assert core(dates) == Dates(day(2026, 2, 6), "text", None)
 
 
 def test_update_before_publication_is_dropped() -> None:
     dates = detect_dates(text_page("Published: 2025-03-10", "Updated: 2025-03-01"), URL, FETCHED)
-    assert dates == Dates(day(2025, 3, 10), "text", None)
+    assert core(dates) == Dates(day(2025, 3, 10), "text", None)
 
 
 def test_update_label_is_not_read_as_published() -> None:
@@ -169,9 +175,9 @@ def test_labeled_published_wins_over_a_bare_date() -> None:
 
 
 def test_two_labeled_dates_that_disagree_give_none() -> None:
-    assert detect_dates(text_page("Published: 2024-12-26", "نشر في 3 يناير 2025"), URL, FETCHED) == Dates(
-        None, None
-    )
+    assert core(
+        detect_dates(text_page("Published: 2024-12-26", "نشر في 3 يناير 2025"), URL, FETCHED)
+    ) == Dates(None, None)
 
 
 def test_bare_dates_that_disagree_give_none() -> None:
@@ -206,7 +212,7 @@ JSON_LD = """<html><head><script type="application/ld+json">
 
 
 def test_json_ld_article() -> None:
-    assert detect_dates(html_page(JSON_LD), URL, FETCHED) == Dates(
+    assert core(detect_dates(html_page(JSON_LD), URL, FETCHED)) == Dates(
         datetime(2024, 12, 26, 10, 30, tzinfo=MECCA), "json-ld", datetime(2024, 12, 27, 8, 0, tzinfo=UTC)
     )
 
@@ -216,13 +222,13 @@ def test_json_ld_picks_the_article_of_this_url() -> None:
       {"@type": "BlogPosting", "url": "https://example.com/other", "datePublished": "2024-01-05"},
       {"@type": ["NewsArticle"], "url": "https://www.example.com/news/story/", "datePublished": "2024-12-26"}
     ]</script><p>x</p>"""
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(day(2024, 12, 26), "json-ld")
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(day(2024, 12, 26), "json-ld")
 
 
 def test_broken_json_ld_falls_through_to_meta() -> None:
     html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle", </script>
     <meta property="article:published_time" content="2024-12-26T10:30:00Z"></head><body></body></html>"""
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(
         datetime(2024, 12, 26, 10, 30, tzinfo=UTC), "meta"
     )
 
@@ -241,7 +247,7 @@ def test_broken_json_ld_falls_through_to_meta() -> None:
 )
 def test_meta_tags(tag: str) -> None:
     html = f'<?xml version="1.0" encoding="utf-8"?><html><head>{tag}</head><body><p>x</p></body></html>'
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(
         datetime(2024, 12, 26, 10, 30, tzinfo=UTC), "meta"
     )
 
@@ -249,7 +255,7 @@ def test_meta_tags(tag: str) -> None:
 def test_meta_without_offset_is_date_only_and_modified_is_read() -> None:
     html = """<head><meta property="article:published_time" content="2024-12-26T10:30:00">
     <meta property="article:modified_time" content="2024-12-28T09:00:00+02:00"></head>"""
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(
         day(2024, 12, 26), "meta", datetime(2024, 12, 28, 9, 0, tzinfo=timezone(timedelta(hours=2)))
     )
 
@@ -264,12 +270,12 @@ def test_time_element_inside_the_article() -> None:
     html = """<html><body><header>© 2019</header><article><h1>t</h1>
     <time datetime="2024-12-26">26 ديسمبر</time><p>x</p></article>
     <aside><time datetime="2023-01-05">5 يناير</time></aside></body></html>"""
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(day(2024, 12, 26), "time-element")
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(day(2024, 12, 26), "time-element")
 
 
 def test_time_element_with_itemprop_anywhere() -> None:
     html = '<body><span><time itemprop="datePublished" datetime="2024-12-26T08:00:00Z">x</time></span></body>'
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(
         datetime(2024, 12, 26, 8, tzinfo=UTC), "time-element"
     )
 
@@ -290,19 +296,20 @@ def test_time_elements_of_a_listing_page_are_not_used() -> None:
 )
 def test_date_in_url(url: str) -> None:
     html = "<html><body><p>story</p></body></html>"
-    assert detect_dates(html_page(html), url, FETCHED) == Dates(day(2024, 12, 26), "url")
+    assert core(detect_dates(html_page(html), url, FETCHED)) == Dates(day(2024, 12, 26), "url")
 
 
 def test_header_lines_of_an_html_page_after_explicit_metadata() -> None:
     html = "<html><body><p>story</p></body></html>"
-    assert detect_dates(html_page(html, "نشر في 26 ديسمبر 2024"), URL, FETCHED) == Dates(
+    assert core(detect_dates(html_page(html, "نشر في 26 ديسمبر 2024"), URL, FETCHED)) == Dates(
         day(2024, 12, 26), "text"
     )
 
 
-def test_htmldate_fallback() -> None:
-    html = '<html><body><p class="entry-date">December 26, 2024</p><p>story</p></body></html>'
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(day(2024, 12, 26), "htmldate")
+def test_date_element_near_the_title() -> None:
+    html = """<html><body><h1>Title</h1><p class="entry-date">December 26, 2024</p>
+    <p>story</p></body></html>"""
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(day(2024, 12, 26), "text")
 
 
 @pytest.mark.parametrize(
@@ -310,16 +317,16 @@ def test_htmldate_fallback() -> None:
     [
         "<html><body><p>نص الخبر في 2019.</p><footer>© 2019 جميع الحقوق محفوظة</footer></body></html>",
         "<html><body><p>Story.</p><footer>Copyright © 2019 Example News.</footer></body></html>",
-        '<html><body><div class="post-date">2019-01-01</div><footer>© 2019</footer></body></html>',
+        '<html><body><div class="post-date">2019</div><footer>© 2019</footer></body></html>',
     ],
 )
 def test_footer_copyright_year_is_not_a_date(html: str) -> None:
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(None, None)
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(None, None)
 
 
 @pytest.mark.parametrize("html", ["", "   ", "\x00\x01", "<html", "<p>" * 5000])
 def test_junk_html_gives_none(html: str) -> None:
-    assert detect_dates(html_page(html), URL, FETCHED) == Dates(None, None)
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(None, None)
 
 
 def test_future_meta_date_is_refused() -> None:
@@ -348,3 +355,298 @@ def test_parse_machine_value_refuses_ambiguous_text() -> None:
     assert parse_machine_value("6/2/2026") is None
     assert parse_machine_value("26/12/2024") == day(2024, 12, 26)
     assert parse_machine_value("2024-12-26T10:30:00Z") == datetime(2024, 12, 26, 10, 30, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- calendars (issue 4)
+
+
+@pytest.mark.parametrize(
+    ("jalali", "gregorian"),
+    [
+        ((1395, 5, 20), date(2016, 8, 10)),
+        ((1399, 1, 1), date(2020, 3, 20)),  # leap-year Nowruz
+        ((1400, 1, 1), date(2021, 3, 21)),
+        ((1403, 12, 30), date(2025, 3, 20)),  # 30 Esfand exists in leap 1403
+        ((1399, 4, 2), date(2020, 6, 22)),
+    ],
+)
+def test_jalali_to_gregorian(jalali: tuple[int, int, int], gregorian: date) -> None:
+    assert jalali_to_gregorian(*jalali) == gregorian
+
+
+def test_jalali_day_that_does_not_exist() -> None:
+    assert jalali_to_gregorian(1402, 12, 30) is None  # 1402 is not leap
+    assert jalali_to_gregorian(1402, 7, 31) is None  # Mehr has 30 days
+
+
+def test_hijri_with_its_weekday_is_exact() -> None:
+    # Wednesday 7 Dhu al-Qadah 1437 = 10 August 2016 (Umm al-Qura); the tabular calendar says
+    # the 11th, and the weekday written next to it moves it to the right day.
+    assert hijri_to_gregorian(1437, 11, 7, weekday=2) == (date(2016, 8, 10), True)
+
+
+def test_hijri_without_weekday_is_within_a_day() -> None:
+    converted = hijri_to_gregorian(1437, 11, 7)
+    assert converted is not None
+    day_found, _ = converted
+    assert abs((day_found - date(2016, 8, 10)).days) <= 1
+
+
+# --------------------------------------------------------------------------- formats (issue 4)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("تاريخ النشر: 26th, December 2024 GMT", day(2024, 12, 26)),
+        ("نشر في الأربعاء ٧ ذو القعدة ١٤٣٧ هـ", day(2016, 8, 10)),  # Hijri, pinned by the weekday
+        ("الخميس 24 جمادى الآخرة 1446 هـ", day(2024, 12, 26)),
+        ("تاریخ انتشار: ۲۰ مرداد ۱۳۹۵", day(2016, 8, 10)),  # Jalali, Persian digits
+        ("تاریخ انتشار: ۱۳۹۹/۰۴/۰۲ - ۱۲:۰۹", day(2020, 6, 22)),  # numeric Jalali Y/M/D
+        ("دوشنبه ۲ تير ۱۳۹۹", day(2020, 6, 22)),  # Jalali month with an Arabic yeh
+        ("۲۶ دسامبر ۲۰۲۴", day(2024, 12, 26)),  # Persian name of a Gregorian month
+        ("شائع 26 دسمبر 2024", day(2024, 12, 26)),  # Urdu month
+        ("15 جنوری 2024", day(2024, 1, 15)),
+        ("12 مئی 2023", day(2023, 5, 12)),
+        ("Veröffentlicht am 8. Mai 2019", day(2019, 5, 8)),
+        ("08.05.2019", day(2019, 5, 8)),  # dotted: day first everywhere
+        ("1 de mayo de 2020", day(2020, 5, 1)),
+        ("3 мая 2020 г.", day(2020, 5, 3)),
+        ("2019年5月8日", day(2019, 5, 8)),
+        ("20 septembrie 2020 16:20", day(2020, 9, 20)),
+    ],
+)
+def test_issue_4_formats(line: str, expected: datetime) -> None:
+    found = published(text_page(line))
+    assert found is not None and found.date() == expected.date()
+
+
+def test_arabic_indic_digits_and_levantine_month() -> None:
+    assert published(text_page("نشر في ٢ كانون الثاني ٢٠٢٥")) == day(2025, 1, 2)
+
+
+def test_hijri_alone_without_weekday_needs_the_umm_al_qura_table() -> None:
+    """A tabular conversion can be a day off: without a weekday it is only given when exact."""
+    found = published(text_page("نشر في ٧ ذو القعدة ١٤٣٧ هـ"))
+    converted = hijri_to_gregorian(1437, 11, 7)
+    assert converted is not None
+    assert found == (day(2016, 8, 10) if converted[1] else None)
+
+
+def test_gregorian_wins_over_a_hijri_date_on_the_same_line() -> None:
+    line = "السبت 1 رمضان 1445 هـ الموافق 9 مارس 2024"  # tabular says 11 March: ignored
+    assert published(text_page(line)) == day(2024, 3, 9)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("منذ ساعتين", datetime(2026, 2, 7, 10, 0, tzinfo=UTC)),
+        ("منذ 3 ساعات", datetime(2026, 2, 7, 9, 0, tzinfo=UTC)),
+        ("أمس", day(2026, 2, 6)),
+        ("2 hours ago", datetime(2026, 2, 7, 10, 0, tzinfo=UTC)),
+        ("۲ ساعت پیش", datetime(2026, 2, 7, 10, 0, tzinfo=UTC)),
+        ("منذ يومين", day(2026, 2, 5)),
+    ],
+)
+def test_relative_times_against_the_fetch_time(line: str, expected: datetime) -> None:
+    dates = detect_dates(text_page(line), URL, FETCHED)
+    assert dates.published_at == expected
+    assert dates.published_confidence == 0.5
+
+
+def test_relative_time_is_not_used_when_a_real_date_exists() -> None:
+    assert published(text_page("نشر في 26 ديسمبر 2024", "منذ ساعتين")) == day(2024, 12, 26)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Published 26/12/2024 10:30 +03:00", datetime(2024, 12, 26, 10, 30, tzinfo=MECCA)),
+        (
+            "Veröffentlicht am 26.12.2024, 10:30 Uhr MEZ",
+            datetime(2024, 12, 26, 10, 30, tzinfo=timezone(timedelta(hours=1))),
+        ),
+        ("نشر في 26/12/2024 - 10:30 (توقيت مكة المكرمة)", datetime(2024, 12, 26, 10, 30, tzinfo=MECCA)),
+        ("تاریخ انتشار: 1 دی 1403 ساعت 10:30 به وقت تهران", day(2024, 12, 21)),
+    ],
+)
+def test_time_zones(line: str, expected: datetime) -> None:
+    assert published(text_page(line)) == expected
+
+
+def test_expiry_dates_are_not_publication_dates() -> None:
+    assert published(text_page("04.04.2020", "Video verfügbar bis 28.02.2021")) == day(2020, 4, 4)
+
+
+# --------------------------------------------------------------------------- HTML traps (issue 4)
+
+TEASERS = """<html lang="ar"><body>
+<header><span class="date">الأحد 1 مارس 2026</span></header>
+<article><h1>عنوان الخبر</h1><div class="byline"><time datetime="2024-12-26">26 ديسمبر 2024</time></div>
+<p>وزار الرئيس المدينة في 15 يوليو 2016 بعد محاولة الانقلاب، كما قال المتحدث في بيان طويل يشرح
+تفاصيل الزيارة والاتفاقات التي وقعت خلالها بين البلدين في مجالات الدفاع والتجارة والطاقة والتعليم،
+وأضاف أن الجانبين سيعقدان اجتماعا آخر في 3 يناير 2025 لمتابعة تنفيذ ما اتفق عليه.</p></article>
+<aside class="most-read"><ul><li><a href="/a">خبر آخر</a> <span class="date">04/12/2025</span></li>
+<li><a href="/b">خبر ثالث</a> <span class="date">05/02/2026</span></li></ul></aside>
+<div class="comments"><div class="comment-date">6 فبراير 2026</div></div>
+<footer>© 2026 جميع الحقوق محفوظة</footer></body></html>"""
+
+
+def test_teasers_comments_story_dates_and_copyright_are_ignored() -> None:
+    assert core(detect_dates(html_page(TEASERS), URL, FETCHED)) == Dates(day(2024, 12, 26), "time-element")
+
+
+def test_only_teaser_and_story_dates_give_none() -> None:
+    html = TEASERS.replace('<div class="byline"><time datetime="2024-12-26">26 ديسمبر 2024</time></div>', "")
+    assert published(html_page(html)) is None
+
+
+def test_date_line_below_the_title() -> None:
+    html = """<html lang="de"><body><nav><a href="/x">Start</a></nav><main><h1>Titel des Artikels</h1>
+    <div class="meta">Veröffentlicht am 08.05.2019 | 14:32</div><p>Text.</p></main>
+    <div class="teaser"><span class="date">07.05.2019</span></div></body></html>"""
+    assert published(html_page(html)) == day(2019, 5, 8)
+
+
+def test_url_day_beats_utc_metadata_a_day_later() -> None:
+    """A US evening story is 'tomorrow' in UTC; the URL names the publisher's own day."""
+    html = '<head><meta property="article:published_time" content="2023-11-09T03:28:35+00:00"></head>'
+    dates = detect_dates(html_page(html), "https://example.com/2023/11/08/story/", FETCHED)
+    assert (dates.published_at, dates.published_source) == (day(2023, 11, 8), "url")
+
+
+def test_metadata_confirmed_by_the_page_is_most_confident() -> None:
+    html = """<html><head><meta property="article:published_time" content="2024-12-26T10:30:00Z">
+    <meta property="article:modified_time" content="2024-12-27T08:00:00Z"></head>
+    <body><h1>Title</h1><span class="date">26 December 2024</span><p>x</p></body></html>"""
+    dates = detect_dates(html_page(html), URL, FETCHED)
+    assert dates.published_at == datetime(2024, 12, 26, 10, 30, tzinfo=UTC)
+    assert (dates.published_source, dates.updated_source) == ("meta", "meta")
+    assert dates.updated_at == datetime(2024, 12, 27, 8, 0, tzinfo=UTC)
+    assert dates.published_confidence >= 0.95
+
+
+def test_shown_date_wins_over_unconfirmed_metadata_with_lower_confidence() -> None:
+    html = """<html><head><meta property="article:published_time" content="2016-08-29T10:00:00Z"></head>
+    <body><h1>Title</h1><div class="published-date">Published May 6, 2019</div><p>x</p></body></html>"""
+    dates = detect_dates(html_page(html), URL, FETCHED)
+    assert (dates.published_at, dates.published_source) == (day(2019, 5, 6), "text")
+    assert dates.published_confidence < 0.8
+
+
+def test_us_page_reads_numeric_dates_month_first() -> None:
+    html = '<html lang="en-US"><body><h1>Title</h1><span class="date">06/02/2024</span><p>x</p></body></html>'
+    assert published(html_page(html)) == day(2024, 6, 2)
+
+
+def test_english_page_without_region_does_not_guess_the_order() -> None:
+    html = (
+        """<html lang="en"><body><h1>Title</h1><span class="date">06/02/2024</span><p>x</p></body></html>"""
+    )
+    assert published(html_page(html)) is None
+
+
+def test_page_evidence_decides_the_order() -> None:
+    html = """<html lang="en"><body><h1>Title</h1><span class="date">06/02/2024</span><p>x</p>
+    <p>Earlier: 12/26/2023</p></body></html>"""
+    assert published(html_page(html)) == day(2024, 6, 2)
+
+
+def test_no_evidence_gives_no_date_and_no_confidence() -> None:
+    dates = detect_dates(html_page("<html><body><h1>t</h1><p>x</p></body></html>"), URL, FETCHED)
+    assert dates == Dates(None, None)
+    assert dates.published_confidence == 0.0
+
+
+def test_day_first_date_in_url_only_when_unambiguous() -> None:
+    html = "<html><body><p>story</p></body></html>"
+    assert published(html_page(html), "https://example.com/meldungen/29-10-2021") == day(2021, 10, 29)
+    assert published(html_page(html), "https://example.com/meldungen/05-06-2021") is None
+
+
+def test_url_month_contradicting_the_date_gives_none() -> None:
+    html = '<head><meta property="article:published_time" content="2018-10-22T10:00:00Z"></head>'
+    assert published(html_page(html), "https://example.com/2019/10/story/") is None
+    assert published(html_page(html), "https://example.com/2018/10/story/") == datetime(
+        2018, 10, 22, 10, tzinfo=UTC
+    )
+
+
+def test_only_an_update_date_is_a_low_confidence_fallback() -> None:
+    dates = detect_dates(
+        html_page("<html><body><p>x</p></body></html>", "(last edited 2019-11-10)"), URL, FETCHED
+    )
+    assert dates.published_at == day(2019, 11, 10)
+    assert dates.published_confidence < 0.5
+
+
+def test_event_dates_are_not_publication_dates() -> None:
+    html = """<html lang="de"><body><h1>Stammtisch</h1>
+    <p>Der nächste Stammtisch findet am Mi. 5. Februar 2020 ab 19 Uhr statt.</p></body></html>"""
+    assert published(html_page(html)) is None
+
+
+def test_time_element_with_a_relative_text_uses_its_datetime() -> None:
+    html = """<html><body><h1>Naslov</h1><div class="published"><span class="date">
+    <time datetime="2020-06-22T09:30:00+02:00">prije 28 min</time></span></div><p>x</p></body></html>"""
+    found = published(html_page(html))
+    assert found is not None and found.date() == date(2020, 6, 22)
+
+
+def test_broken_json_ld_is_read_by_pattern() -> None:
+    html = """<script type="application/ld+json">{"@type": "NewsArticle",
+    "headline": "a "quoted" word", "datePublished": "2020-10-26T18:10:00+01:00",}</script><p>x</p>"""
+    dates = detect_dates(html_page(html), URL, FETCHED)
+    assert (dates.published_at, dates.published_source) == (
+        datetime(2020, 10, 26, 18, 10, tzinfo=timezone(timedelta(hours=1))),
+        "json-ld",
+    )
+
+
+def test_microdata_and_hatom_dates() -> None:
+    span = '<div><span itemprop="datePublished">May 19, 2020</span></div><p>x</p>'
+    assert published(html_page(span)) == day(2020, 5, 19)
+    abbr = '<div><abbr class="published" title="2017-09-09T10:52:00+02:00">10:52</abbr></div><p>x</p>'
+    assert published(html_page(abbr)) == datetime(2017, 9, 9, 10, 52, tzinfo=timezone(timedelta(hours=2)))
+
+
+def test_inline_script_state_with_one_publication_day() -> None:
+    html = """<html><body><h1>t</h1><p>x</p><script>window.__STATE__ = {"item": {"title": "t",
+    "publishedDate": "2016-11-04T20:37:27Z", "updatedDate": "2016-11-04T20:39:47Z"}};
+    </script></body></html>"""
+    assert published(html_page(html)) == datetime(2016, 11, 4, 20, 37, 27, tzinfo=UTC)
+
+
+def test_inline_script_state_of_a_listing_is_not_used() -> None:
+    html = """<html><body><p>x</p><script>var items = [{"publishedDate": "2016-11-04T20:37:27Z"},
+    {"publishedDate": "2016-10-01T08:00:00Z"}];</script></body></html>"""
+    assert published(html_page(html)) is None
+
+
+def test_dateline_after_a_place_name() -> None:
+    story = (
+        "Karlsruhe, (12.11.2021). Traditionell gedenken evangelische Christinnen und Christen am "
+        "Ewigkeitssonntag ihrer Verstorbenen; in diesem Jahr finden viele Gottesdienste wieder in den "
+        "Kirchen statt, manche auch digital, wie die Landeskirche am 3. November 2021 mitteilte. "
+        "Die Gemeinden laden dazu ein, Namen und Kerzen vorab online zu melden."
+    )
+    html = (
+        f'<html lang="de"><body><h1>Trauern digital</h1><div class="text"><p>{story}</p></div></body></html>'
+    )
+    assert published(html_page(html)) == day(2021, 11, 12)
+
+
+def test_date_in_an_author_line() -> None:
+    html = """<html lang="de"><body><h1>Die Events der letzten Zeit</h1><p>Ein kurzer Text.</p>
+    <div class="left author">Author: <a href="/u/58">Bo2man</a> am 29.12.2010, 13:36 Uhr</div>
+    </body></html>"""
+    assert published(html_page(html)) == day(2010, 12, 29)
+
+
+def test_metadata_update_time_alone_is_a_low_confidence_fallback() -> None:
+    html = """<html><body><h1>t</h1><span class="updated" title="2013-04-04T18:52:11+00:00"></span>
+    <p>x</p></body></html>"""
+    dates = detect_dates(html_page(html), URL, FETCHED)
+    assert dates.published_at == datetime(2013, 4, 4, 18, 52, 11, tzinfo=UTC)
+    assert dates.published_confidence <= 0.45

@@ -1,0 +1,359 @@
+"""The visible text of an HTML page around its article header, for written dates.
+
+Pages show their date as text near the title ("Published 8 May 2019", "08.05.2019 | 14:32",
+"الخميس 26 ديسمبر 2024"), in elements whose class says so ("date", "byline", "meta" ...).
+The same page also shows dates of other articles (teaser lists, "most read", sidebars),
+comment dates, © years in the footer, and dates mentioned in the story. So the page is
+flattened once into text chunks in document order, and a chunk is skipped when it sits in
+boilerplate (``nav``, ``aside``, ``footer``, comments, related/teaser/sidebar/most-read
+containers, links to other pages) or in the story's paragraphs. What remains near the main
+``<h1>`` is the article's header; date-classed elements are kept with their distance to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from itertools import count, islice
+from typing import Any, TypeAlias
+
+import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type information
+
+from agents.dates.parsing import Window, find_dates, find_relative, normalize, numeric_order, pick_reading
+from agents.dates.text import split_segments
+from agents.text import fold
+
+_SKIPPED_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "svg", "iframe", "select", "option", "button"}
+)
+_BOILERPLATE_TAGS = frozenset({"nav", "aside", "footer", "form"})
+# Class/id words of boilerplate containers (whole words of "a-b_c d"), and word prefixes.
+_BOILERPLATE_WORDS = frozenset(
+    """comment comments kommentar kommentare respond replies reply related teaser teasers sidebar
+    widget widgets popular mostread most-read mostviewed trending footer newsletter cookie cookies
+    breadcrumb breadcrumbs share sharing social promo banner ad ads readmore latest newest archive
+    pagination pager menu navbar navigation carousel slider ticker outbrain taboola plista listing
+    card cards authorbox copyright disqus similar weitere mehr""".split()  # noqa: SIM905
+)
+# Layout words: boilerplate on the page, the article's own parts inside an article container.
+_LAYOUT_WORDS = frozenset(
+    {"footer", "foot", "widget", "widgets", "sidebar", "archive", "listing", "card", "cards", "latest",
+     "newest", "banner", "slider", "carousel", "menu", "navbar", "navigation", "pagination", "pager",
+     "breadcrumb", "breadcrumbs"}
+)  # fmt: skip
+_ARTICLE_WORDS = frozenset({"article", "post", "hentry", "entry", "story", "blogpost", "single-post"})
+_BOILERPLATE_PREFIXES = ("recommend", "advert", "empfehlung", "verwandt", "morenews", "morestories")
+_BOILERPLATE_PAIRS = (
+    "most-read", "most-viewed", "most-popular", "read-more", "see-also", "also-read",
+    "more-news", "more-stories", "more-articles", "side-bar", "list-item", "author-bio",
+)  # fmt: skip
+_WORD_SPLIT_RE = re.compile(r"[\s_\-]+")
+_DATE_CLASS_WORDS = ("date", "time", "publish", "posted", "byline", "datum", "fecha", "meta", "stamp",
+                     "erschienen", "veroeffentlicht", "author")  # fmt: skip
+
+
+@lru_cache(maxsize=16_384)
+def classify_classes(classes: str) -> tuple[bool, bool, bool, bool]:
+    """(boilerplate, boilerplate inside an article, date element, article container) for a
+    lower-case class/id string; cached, since a page repeats the same strings many times.
+
+    Inside an article only the words of things that are never the article's own count
+    (comments, related, teasers ...), not layout ("footer", "widget")."""
+    words = set(_WORD_SPLIT_RE.split(classes))
+    listed = words & _BOILERPLATE_WORDS
+    always = _BOILERPLATE_ALWAYS_RE.search(classes) is not None
+    return (
+        always or bool(listed),
+        always or bool(listed - _LAYOUT_WORDS),
+        _DATE_CLASS_RE.search(classes) is not None,
+        not words.isdisjoint(_ARTICLE_WORDS),
+    )
+
+
+_BOILERPLATE_ALWAYS_RE = re.compile(
+    "|".join(re.escape(pair) for pair in _BOILERPLATE_PAIRS)
+    + r"|(?:^|[\s_\-])(?:"
+    + "|".join(_BOILERPLATE_PREFIXES)
+    + ")"
+)
+_DATE_CLASS_RE = re.compile("|".join(_DATE_CLASS_WORDS))
+_PREFIX = 30  # characters of the first paragraph that find it on the page
+_MIN_PREFIX = 12
+_MAX_DATED_DESCENDANTS = 12
+_MAX_CHUNK = 300  # a longer text run is story text, not a header line
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of visible text, its position, and what kind of element holds it."""
+
+    text: str
+    position: int  # characters of visible text before it
+    dated: bool  # inside an element whose class/id/itemprop mentions a date
+    heading: bool  # the text of the page's main <h1>
+    boilerplate: bool
+    in_link: bool
+    long: bool  # part of a long text run (a story paragraph)
+    in_article: bool = False  # inside an <article> or an article/post-classed container
+
+
+# The flags of an open element: dated, heading, ids of its boilerplate containers, in a link,
+# in an article container.
+Flags: TypeAlias = tuple[bool, bool, tuple[int, ...], bool, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    chunks: list[Chunk]
+    h1_position: int | None  # position of the main <h1>'s text, if the page has one
+    lang: str
+
+
+def _main_h1(tree: Any, title: str | None) -> Any | None:
+    headings = [h for h in tree.iter("h1")]
+    if not headings:
+        return None
+    if title:
+        wanted = fold(title)
+        for heading in headings:
+            text = fold("".join(heading.itertext()))
+            if text and (text in wanted or wanted in text):
+                return heading
+    for heading in headings:
+        if any(ancestor.tag in ("article", "main") for ancestor in heading.iterancestors()):
+            return heading
+    return headings[0] if len(headings) == 1 else None
+
+
+def _small(element: Any) -> bool:
+    """Few descendants: a date element, not a container that happens to have a date class."""
+    return sum(1 for _ in islice(element.iter(), _MAX_DATED_DESCENDANTS + 1)) <= _MAX_DATED_DESCENDANTS
+
+
+def flatten(tree: Any, title: str | None, first_paragraph: str | None = None) -> Flat:
+    """The page's visible text as chunks in document order (one pass over the tree).
+
+    A container that looks like boilerplate by its class ("widget", "sidebar" ...) but holds
+    the anchor — the main ``<h1>``, else the article's first paragraph — is the article's own
+    layout, not boilerplate: its chunks are cleared once the anchor is seen inside it.
+    """
+    h1 = _main_h1(tree, title)
+    prefix = " ".join(first_paragraph.split())[:_PREFIX] if first_paragraph else ""
+    prefix = prefix if len(prefix) >= _MIN_PREFIX else ""
+    texts: list[tuple[str, int, Flags]] = []
+    position = 0
+    anchor: int | None = None
+    cleared: set[int] = set()
+    owner_ids = count()
+
+    def emit(text: str, flags: Flags) -> None:
+        nonlocal position, anchor
+        stripped = text.strip()
+        heading, owners = flags[1], flags[2]
+        if anchor is None and heading:
+            anchor = position
+            cleared.update(owners)
+        if prefix and stripped[0] == prefix[0] and not flags[3] and _starts_paragraph(stripped, prefix):
+            # The article's first paragraph: its containers are the article's.
+            anchor = position if anchor is None else anchor
+            cleared.update(owners)
+        texts.append((stripped, position, flags))
+        position += len(stripped) + 1
+
+    # One pass of lxml's iterwalk (no recursion: pages can nest thousands of levels deep);
+    # the flags of each open element are kept on a stack.
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    stack: list[Flags] = [(False, False, (), False, False)]
+    walker = lxml.etree.iterwalk(root, events=("start", "end", "comment"))
+    for event, element in walker:
+        if event != "start":
+            if event == "end":
+                stack.pop()
+            tail = element.tail
+            if tail and not tail.isspace():
+                emit(tail, stack[-1])
+            continue
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIPPED_TAGS:
+            walker.skip_subtree()
+            stack.append(stack[-1])  # its "end" event still comes and pops this
+            continue
+        dated, heading, owners, in_link, in_article = stack[-1]
+        heading = heading or element is h1
+        css, ident, prop = element.get("class"), element.get("id"), element.get("itemprop")
+        if css or ident or prop:
+            classes = f"{css or ''} {ident or ''} {prop or ''}".lower()
+            boiler_out, boiler_in, date_class, article_class = classify_classes(classes)
+        else:
+            boiler_out = boiler_in = date_class = article_class = False
+        if (tag in _BOILERPLATE_TAGS and not in_article) or (boiler_in if in_article else boiler_out):
+            owners = (*owners, next(owner_ids))
+        in_article = in_article or article_class or tag == "article"
+        if not dated and (tag == "time" or date_class) and _small(element):
+            dated = True
+        flags = (dated, heading, owners, in_link or tag == "a", in_article)
+        stack.append(flags)
+        if tag == "time":
+            # The machine-readable value of a <time> whose text has no full date ("28 min ago").
+            stamp = element.get("datetime")
+            if stamp and not stamp.isspace() and _YEAR_RE.search("".join(element.itertext())) is None:
+                emit(stamp, flags)
+        text = element.text
+        if text and not text.isspace():
+            emit(text, flags)
+
+    # Only runs that can hold a date or a label are kept (long digit-free text cannot).
+    chunks = [
+        Chunk(
+            text,
+            at,
+            dated,
+            heading,
+            bool(owners) and any(owner not in cleared for owner in owners),
+            in_link,
+            len(text) > _MAX_CHUNK,
+            in_article,
+        )
+        for text, at, (dated, heading, owners, in_link, in_article) in texts
+        if len(text) <= _LABEL_LENGTH or dated or _DIGIT_RE.search(text) is not None
+    ]
+    lang = tree.getroottree().getroot().get("lang") or ""
+    return Flat(chunks, anchor, lang.lower())
+
+
+def _starts_paragraph(text: str, prefix: str) -> bool:
+    """The chunk is the start of the paragraph (a chunk can stop at an inline element)."""
+    collapsed = " ".join(text.split())
+    return collapsed.startswith(prefix) or (len(collapsed) >= _MIN_PREFIX and prefix.startswith(collapsed))
+
+
+# --------------------------------------------------------------------------- dates on the page
+
+_BEFORE_ANCHOR = 600  # characters of header text read before the title (kicker, dateline)
+_AFTER_ANCHOR = 1500  # ... and after it (byline, date line, lead)
+_COPYRIGHT_RE = re.compile(r"©|\(c\)|copyright|all rights reserved|جميع الحقوق|كل الحقوق|alle rechte", re.I)
+_DIGIT_RE = re.compile(r"\d")
+_YEAR_RE = re.compile(r"\d{4}")
+# "Karlsruhe, (12.11.2021). …", "BERLIN (dpa) - 3. Mai 2020 -": a place before the date.
+_DATELINE_PLACE_RE = re.compile(
+    r"^[^\W\d_][^\W\d]*(?:[ -][^\W\d_][^\W\d]*){0,2}\s*(?:\([^\W\d]{1,10}\))?\s*(?:[,:–-]\s*\(?|\()$"
+)
+_LABEL_LENGTH = 60
+_SHORT_LINE = 40
+_SHORT_RELATIVE = 60  # "منذ ساعتين", "vor 3 Stunden": a relative time is a short line of its own
+_CLOSE = 300
+_JUST_BEFORE = 150  # a date this close before the title is the article's kicker line
+_DATELINE_START = 25  # a date this close to the start of a long paragraph is its dateline
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A date written on the page, with what makes it likely to be the article's own."""
+
+    day: date
+    kind: str  # "published" | "updated" | "plain"
+    score: float
+    distance: int  # characters from the anchor (negative: before it)
+    moment: datetime | None = None
+    approximate: bool = False
+
+
+def _label_before(chunks: list[Chunk], index: int, segment_kind: str) -> str:
+    """The label of a date: in its own chunk, else at the end of the chunk just before it."""
+    if segment_kind != "plain" or index == 0:
+        return segment_kind
+    previous = chunks[index - 1]
+    if chunks[index].position - (previous.position + len(previous.text)) > 8 or len(previous.text) > 60:
+        return "plain"
+    segments = split_segments(normalize(previous.text))
+    if segments and segments[-1].text.strip(" :|-–") == "":
+        return segments[-1].kind
+    tail = split_segments(normalize(previous.text) + " 1")
+    return tail[-1].kind if tail and tail[-1].text.strip() == "1" else "plain"
+
+
+def page_order(flat: Flat) -> str | None:
+    """D/M or M/D for the page's ambiguous numeric dates: its own unambiguous ones, else its
+    language (US English month first; English without a region undecided; others day first)."""
+    evidence = numeric_order([chunk.text for chunk in flat.chunks if "/" in chunk.text or "-" in chunk.text])
+    if evidence is not None:
+        return evidence
+    if flat.lang.startswith("en-us"):
+        return "mdy"
+    if flat.lang.startswith("en") or not flat.lang:
+        return None
+    return "dmy"
+
+
+def shown_dates(
+    flat: Flat,
+    window: Window,
+    *,
+    order: str | None = None,
+    fetched: datetime | None = None,
+    anchored_only: bool = True,
+) -> list[Shown]:
+    """Dates written on the page outside boilerplate and story paragraphs, scored.
+
+    Score: a date element (class/``<time>``) or a published/updated label counts most;
+    closeness to the anchor (the title, else the first paragraph) next; a date inside a
+    link or far from the anchor counts less.
+    """
+    anchor = flat.h1_position
+    shown: list[Shown] = []
+    for index, chunk in enumerate(flat.chunks):
+        distance = chunk.position - (anchor or 0)
+        # A date element right at the title inside a container classed like boilerplate
+        # ("social-share", "teaser-body") still counts, with less weight.
+        at_title = anchor is not None and -_JUST_BEFORE <= distance <= _CLOSE
+        if chunk.boilerplate and not (chunk.dated and at_title):
+            continue
+        near = anchor is None or -_BEFORE_ANCHOR <= distance <= _AFTER_ANCHOR
+        # Far from the title only date elements count (the article's own footer: "Posted by
+        # … on 3 May 2013"); they are scored without the closeness bonus.
+        if (
+            anchored_only
+            and not near
+            and not (distance > 0 and not chunk.in_link and (chunk.dated or chunk.in_article))
+        ):
+            continue
+        if not chunk.dated and _DIGIT_RE.search(chunk.text) is None:
+            continue  # no date without digits, except a relative one in a date element
+        text = normalize(chunk.text)
+        if _COPYRIGHT_RE.search(text):
+            continue
+        if fetched is not None and chunk.dated and near and not chunk.long and len(text) < _SHORT_RELATIVE:
+            relative = find_relative(text, fetched)
+            if relative is not None and window.accepts(relative):
+                shown.append(Shown(relative.date(), "plain", 1.5, distance, relative))
+                continue
+        for segment in split_segments(text):
+            if segment.kind == "other":
+                continue
+            for found in find_dates(segment.text, short_years=chunk.dated or segment.kind != "plain"):
+                # A date opening a paragraph or the title ("23.01.2022 - Wierer jubelt") is its
+                # dateline; elsewhere in them it is a date the story or the title mentions.
+                dateline = text.startswith(segment.text) and (
+                    found.start <= 2 or _DATELINE_PLACE_RE.match(segment.text[: found.start]) is not None
+                )
+                in_text = chunk.long or (chunk.heading and not chunk.dated and len(chunk.text) > _SHORT_LINE)
+                if in_text and not dateline:
+                    continue
+                day = pick_reading(found, order)
+                if day is None or not window.accepts_day(day):
+                    continue
+                kind = _label_before(flat.chunks, index, segment.kind)
+                if kind == "other":
+                    continue
+                score = (2.0 if chunk.dated else 0.0) + (2.0 if kind != "plain" else 0.0)
+                score += 1.0 if abs(distance) <= _CLOSE else 0.5 if abs(distance) <= _AFTER_ANCHOR else 0.0
+                score += 1.0 if dateline and (chunk.long or chunk.heading) else 0.0
+                score -= 1.0 if chunk.in_link and not chunk.dated else 0.0
+                score -= 1.0 if distance < -_JUST_BEFORE else 0.0  # a site header's "today" date
+                score -= 0.5 if found.approximate else 0.0
+                score -= 1.5 if chunk.boilerplate else 0.0
+                shown.append(Shown(day, kind, score, distance, found.moment, found.approximate))
+    return shown
