@@ -75,6 +75,7 @@ def worker(loglevel: str, log_format: str) -> None:
     """Run a pipeline worker (Faust) until stopped; scale with more workers and partitions."""
     import faust
 
+    from agents.language import load_models
     from streams.app import create_app
     from streams.logs import json_logging_config
     from streams.topics import ensure_topics
@@ -82,25 +83,146 @@ def worker(loglevel: str, log_format: str) -> None:
     settings = _settings()
     _require_broker(settings)
     asyncio.run(ensure_topics(settings))
+    load_models()  # once per worker process, before the first page (~0.7 s)
     app = create_app(settings)
     logging_config = json_logging_config(loglevel) if log_format == "json" else None
     faust.Worker(app, loglevel=loglevel, logging_config=logging_config).execute_from_commandline()
 
 
+class ConnectionFailure(click.ClickException):
+    """No broker (or no site) to talk to: exit code 2, like a usage error, not 1 (some inputs failed)."""
+
+    exit_code = 2
+
+
+def _require_broker_or_exit_2(settings: Settings) -> None:
+    try:
+        _require_broker(settings)
+    except click.ClickException as exc:
+        raise ConnectionFailure(exc.message) from exc
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--crawler", default="khabar-feed", show_default=True, help="Crawler name on each RawPage.")
+@click.option(
+    "--crawler", default=None, help="Crawler name on each RawPage [default: khabar-feed; warc for archives]."
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def feed(paths: tuple[str, ...], crawler: str, progress: bool) -> None:
-    """Publish pages to raw-pages: .html/.htm/.txt files, directories, RawPage JSONL, or - for stdin."""
+def feed(paths: tuple[str, ...], crawler: str | None, progress: bool) -> None:
+    """Publish pages to raw-pages: .html/.htm/.txt files, directories, RawPage JSONL, WARC/ARC
+    archives (.warc, .warc.gz, .arc, .arc.gz), or - for RawPage JSONL on stdin.
+
+    Exit 0 when every input that should be a page was published (WARC requests, revisits and
+    non-HTML records are counted, not errors); 1 when some inputs failed (unreadable, corrupt,
+    truncated, refused by the broker); 2 on usage errors or when no broker answers.
+    """
+    from streams.feed import BrokerUnavailable
     from streams.feed import feed as feed_pages
     from streams.sources import read_pages
 
     settings = _settings()
-    _require_broker(settings)
-    summary = asyncio.run(feed_pages(read_pages(paths, crawler), settings, progress=progress))
+    _require_broker_or_exit_2(settings)
+    try:
+        summary = asyncio.run(feed_pages(read_pages(paths, crawler), settings, progress=progress))
+    except BrokerUnavailable as exc:
+        raise ConnectionFailure(str(exc)) from exc
     click.echo(summary.describe(), err=True)
-    sys.exit(1 if summary.problems else 0)
+    sys.exit(0 if summary.ok else 1)
+
+
+@main.command()
+@click.argument("seeds", nargs=-1, required=True)
+@click.option(
+    "--depth",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Follow same-site links this many hops from the seeds (feed and sitemap entries are seeds).",
+)
+@click.option(
+    "--delay",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between request starts to one host (a longer robots.txt Crawl-delay wins).",
+)
+@click.option(
+    "--per-host", default=1, show_default=True, type=click.IntRange(1), help="Requests in flight per host."
+)
+@click.option(
+    "--concurrency", default=16, show_default=True, type=click.IntRange(1), help="Requests in flight in all."
+)
+@click.option(
+    "--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per request."
+)
+@click.option(
+    "--retries", default=3, show_default=True, type=click.IntRange(0), help="On 5xx, 429, timeouts."
+)
+@click.option(
+    "--backoff",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds before the first retry; doubles each time (at most 30 s).",
+)
+@click.option("--max-redirects", default=5, show_default=True, type=click.IntRange(0))
+@click.option("--max-pages", default=None, type=click.IntRange(1), help="Stop after this many pages.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KHABAR_CRAWL_STATE",
+    help="Conditional-GET state (ETag/Last-Modified) [default: KHABAR_CACHE_DIR/crawl-state.json].",
+)
+@click.option("--no-state", is_flag=True, help="Neither read nor write the state: fetch everything in full.")
+@click.option(
+    "--user-agent",
+    default=None,
+    envvar="KHABAR_USER_AGENT",
+    help="[default: Khabar/<version> (+https://github.com/khabar; news pipeline)]",
+)
+@click.option("--crawler", default="khabar-crawl", show_default=True, help="Crawler name on each RawPage.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def crawl(
+    seeds: tuple[str, ...], depth: int, delay: float, per_host: int, concurrency: int, timeout: float,
+    retries: int, backoff: float, max_redirects: int, max_pages: int | None, state_path: Path | None,
+    no_state: bool, user_agent: str | None, crawler: str, progress: bool,
+) -> None:  # fmt: skip
+    """Crawl news sites from SEEDS (URLs of pages, RSS/Atom feeds or sitemaps, or files listing
+    them one per line) politely into raw-pages.
+
+    Obeys robots.txt; per-host concurrency and delay; retries with backoff; conditional GET on
+    re-crawls (304s are counted, not published). Exit 0 when every URL was crawled or skipped by
+    policy (robots.txt, non-HTML, off-site); 1 when some URLs failed (5xx after retries,
+    timeouts, redirect loops, refused by the broker) or a seed was skipped; 2 on usage errors
+    or when no broker answers.
+    """
+    from streams import crawl as crawling
+    from streams.feed import BrokerUnavailable
+
+    try:
+        urls, seed_problems = crawling.load_seeds(seeds)
+    except crawling.SeedError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for problem in seed_problems:
+        click.echo(f"bad seed {problem.where}: {problem.message}", err=True)
+    if not urls:
+        raise click.UsageError("no seed URLs to crawl")
+    settings = _settings()
+    options = crawling.CrawlOptions(
+        depth=depth, per_host=per_host, delay=delay, concurrency=concurrency, timeout=timeout,
+        retries=retries, backoff=backoff, max_redirects=max_redirects, max_pages=max_pages,
+        user_agent=user_agent or crawling.USER_AGENT, crawler=crawler,
+        state_path=None if no_state else state_path or crawling.default_state_path(settings.cache_dir),
+    )  # fmt: skip
+    _require_broker_or_exit_2(settings)
+    try:
+        summary, published = asyncio.run(crawling.crawl(urls, settings, options, progress=progress))
+    except BrokerUnavailable as exc:
+        raise ConnectionFailure(str(exc)) from exc
+    click.echo(summary.describe(), err=True)
+    click.echo(published.describe(), err=True)
+    sys.exit(0 if summary.ok and published.ok and not seed_problems else 1)
 
 
 @main.command()
