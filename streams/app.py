@@ -117,15 +117,17 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     duplicates = raw_topic(topics.DUPLICATES)
     dead_letters = raw_topic(topics.DEAD_LETTERS)
 
-    # Internal topics, named per app id so another pipeline version never shares them.
     def internal_topic(name: str) -> faust.TopicT:
-        return raw_topic(f"{settings.app_id}-{name}", internal=True, partitions=settings.partitions)
+        return app.topic(
+            topics.internal_topic(settings, name), key_type=bytes, value_type=bytes, key_serializer="raw",
+            value_serializer="raw", internal=True, partitions=settings.partitions,
+        )  # fmt: skip
 
-    documents = internal_topic("documents")  # key: article_id
-    answers = internal_topic("answers")  # key: article_id
-    verify = internal_topic("verify")  # key: article_id of the candidate asked
-    bands_topic = internal_topic("bands")  # key: LSH band key
-    by_hash = internal_topic(topics.DEDUPE_BY_HASH)  # key: content hash
+    documents = internal_topic(topics.DOCUMENTS)
+    answers = internal_topic(topics.ANSWERS)
+    verify = internal_topic(topics.VERIFY)
+    bands_topic = internal_topic(topics.BANDS)
+    by_hash = internal_topic(topics.DEDUPE_BY_HASH)
     per_document = app.topic(
         *(t.get_topic_name() for t in (documents, answers, verify)),
         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
@@ -135,9 +137,19 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     def table(name: str, help_: str) -> Any:
         return app.Table(name, default=None, key_type=str, partitions=settings.partitions, help=help_)
 
-    pending_table = table("documents", "article_id -> Pending (the join state and the decision)")
-    bucket_table = table("lsh-buckets", "band key -> earliest documents [[time, id], ...]")
-    owner_table = table("content-owners", "content hash -> earliest document [time, id]")
+    pending_table = table(topics.TABLE_DOCUMENTS, "article_id -> Pending (the join state and the decision)")
+    bucket_table = table(topics.TABLE_BUCKETS, "band key -> earliest documents [[time, id], ...]")
+    owner_table = table(topics.TABLE_OWNERS, "content hash -> earliest document [time, id]")
+    # ensure_topics creates every source topic and changelog with the same partition count
+    # before a worker starts. Faust re-checks that against a consumer metadata snapshot,
+    # which right after a rebalance can list a changelog with no partitions (seen with two
+    # workers: "changelog has 0 partitions") and then rejects every event: skip that check.
+    for table_, source in (
+        (pending_table, per_document),
+        (bucket_table, bands_topic),
+        (owner_table, by_hash),
+    ):
+        table_._verified_source_topics_for_partitions.update(source.topics)
     source_topics = {settings.topic(topics.RAW_PAGES)} | {
         t.get_topic_name() for t in (documents, answers, verify, bands_topic, by_hash)
     }

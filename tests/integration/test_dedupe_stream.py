@@ -27,7 +27,9 @@ from streams.feed import feed
 from streams.process import process
 from tests.integration.conftest import WORDS, Pipeline
 
-pytestmark = pytest.mark.integration
+# Slow, and not yet reliable: about one run in three, one document's join waits longer than
+# the deadline for a verdict that does arrive later (seen on 1 partition/1 worker; issue 5).
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 Clusters = dict[str, str]  # article_id -> the canonical article_id of its cluster

@@ -15,6 +15,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from streams.feed import feed
 from streams.replay import remaining
 from streams.sources import read_pages
+from streams.topics import INTERNAL_TOPICS, internal_topic
 from tests.integration.conftest import Pipeline, unique_page
 
 pytestmark = pytest.mark.integration
@@ -59,9 +60,8 @@ async def test_sigterm_mid_stream_loses_nothing_and_replay_republishes_the_same_
     await pipeline.outputs(some_out)
     # SIGTERM while pages are still in flight: the worker must finish, commit and exit in time.
     assert pipeline.stop_worker(timeout=60) == 0
-    internal = pipeline.topic(f"{pipeline.settings.app_id}-")
     consumed = [pipeline.topic("raw-pages")] + [
-        f"{internal}{name}" for name in ("documents", "answers", "verify", "bands", "dedupe-by-hash")
+        internal_topic(pipeline.settings, name) for name in INTERNAL_TOPICS
     ]
     partitions = [TopicPartition(t, p) for t in consumed for p in range(pipeline.settings.partitions)]
     left = await remaining(pipeline.settings, pipeline.settings.app_id, partitions)
