@@ -5,8 +5,14 @@ Library choices:
 * **charset-normalizer** for encoding detection, after the BOM, the HTTP charset, the
   ``<meta>`` charset and strict UTF-8 (see :mod:`agents.clean.decode`). It is pure Python,
   maintained, and recognizes windows-1256 / ISO-8859-6 Arabic pages that declare nothing.
-* **trafilatura** for HTML (see :mod:`agents.clean.html`): main-text extraction and
-  title/author/site/canonical metadata, robust on real news templates, on top of lxml.
+* **lxml** for HTML, parsed once: our own main-content extractor (:mod:`agents.clean.dom`:
+  text and link density, a maximum-weight container, boilerplate by tag, ARIA role,
+  class/id names, "related / most read / أخبار ذات صلة" headings and teaser-card grids) and
+  cheap metadata reads (:mod:`agents.clean.meta`: ``h1``/``og:title`` without the site
+  name, ``og:site_name``, canonical link, authors, the lead ``figcaption``).
+  **trafilatura** is the fallback when that finds too little text. Measured with
+  ``python -m tests.quality.extraction``: better F1 than trafilatura on the ScrapingHub
+  benchmark and on Arabic pages, at more than three times its speed.
 * Plain-text pages (crawler output with the boilerplate left in) have no markup for either
   library to use; :mod:`agents.clean.plain` classifies their lines with Arabic- and
   English-aware heuristics.
@@ -46,6 +52,8 @@ class Cleaned:
     html: str | None = None
     # The codec the bytes were decoded with (None when the page came as text).
     encoding: str | None = None
+    # The lead image's caption (HTML ``<figcaption>``), kept apart from the body.
+    caption: str | None = None
 
 
 def clean(raw: RawPage, *, max_size: int = DEFAULT_MAX_SIZE) -> Cleaned:
@@ -53,7 +61,8 @@ def clean(raw: RawPage, *, max_size: int = DEFAULT_MAX_SIZE) -> Cleaned:
     content_type = content_type_of(raw.content_type, raw.http_headers)
     text, encoding = _text_of(raw, content_type, max_size)
     if html_pages.looks_like_html(content_type, text.lstrip()[:4096]) and not _is_plain(content_type, text):
-        return _from_html(text, raw.url, encoding)
+        plain_utf8 = encoding == "utf-8" and raw.body is not None and b"\x00" not in raw.body
+        return _from_html(text, raw.url, encoding, raw.body if plain_utf8 else None)
     return _from_plain(text, encoding)
 
 
@@ -83,8 +92,8 @@ def _is_plain(content_type: str | None, text: str) -> bool:
     return not start.startswith(("<!doctype html", "<html", "<?xml"))
 
 
-def _from_html(text: str, url: str, encoding: str | None) -> Cleaned:
-    article = html_pages.extract(text, url)
+def _from_html(text: str, url: str, encoding: str | None, utf8: bytes | None) -> Cleaned:
+    article = html_pages.extract(text, url, utf8=utf8)
     return Cleaned(
         title=article.title,
         paragraphs=article.paragraphs,
@@ -94,6 +103,7 @@ def _from_html(text: str, url: str, encoding: str | None) -> Cleaned:
         canonical_url=article.canonical_url,
         html=text,
         encoding=encoding,
+        caption=article.caption,
     )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 import charset_normalizer
 
 from agents import StageError
-from agents.text import strip_invisible
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with the UTF-16LE BOM
@@ -46,13 +45,16 @@ _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:\-]+)""", re.I)
 # Control characters that never occur in text (tab, LF, VT, FF, CR and ESC are tolerated).
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 # Labels a server or page uses for what browsers decode as windows-1252 (WHATWG Encoding).
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
+# Anything that is neither whitespace nor an invisible mark (see agents.text.strip_invisible).
+_VISIBLE = re.compile("[^\\s\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SERVER_DEFAULTS = frozenset({"cp1252"})  # a header saying this is often just a default
 _SNIFF_BYTES = 65_536
 _META_BYTES = 8_192
 _MAX_CONTROL_RATIO = 0.001
+_STRAY_CONTROLS = 32  # a few NULs or control characters do happen in real pages
 
 
 def content_type_of(content_type: str | None, headers: Mapping[str, str]) -> str | None:
@@ -138,15 +140,22 @@ def _reject_binary(body: bytes, content_type: str | None, declared: list[str]) -
     if body.startswith(_BINARY_MAGIC):
         raise StageError("clean", "not_text", "the body starts with a binary file signature")
     wide = any(codec.startswith(("utf_16", "utf_32")) for codec in declared)
-    if not wide and b"\x00" in body[:_SNIFF_BYTES]:
-        raise StageError("clean", "not_text", "the body contains NUL bytes")
+    if wide:
+        return
+    sample = body[:_SNIFF_BYTES]  # control bytes (NUL included) are binary, unless a stray few
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if controls > max(_STRAY_CONTROLS, _MAX_CONTROL_RATIO * len(sample)):
+        raise StageError("clean", "not_text", f"the body contains {controls} control bytes")
 
 
 def _checked(text: str) -> str:
     sample = text[:_SNIFF_BYTES]
-    controls = len(_CONTROL.findall(sample))
-    if controls and controls > _MAX_CONTROL_RATIO * len(sample):
+    # Counted on the UTF-8 form: control characters are single bytes there, and bytes.translate
+    # deletes them far faster than a regular expression finds them in a str.
+    data = sample.encode("utf-8", "surrogatepass")
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls > max(_STRAY_CONTROLS, _MAX_CONTROL_RATIO * len(sample)):
         raise StageError("clean", "not_text", f"{controls} control characters in the text")
-    if not strip_invisible(text).strip():
+    if not _VISIBLE.search(text):
         raise StageError("clean", "empty_page", "the page has no text")
-    return text
+    return text.replace("\x00", "") if "\x00" in text else text

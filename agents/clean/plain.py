@@ -97,6 +97,8 @@ _STOP_MARKERS: tuple[str, ...] = (
     "see also",
     "recommended",
 )
+_MARKER_SET = frozenset(_STOP_MARKERS)
+_LONGEST_MARKER = max(marker.count(" ") + 1 for marker in _STOP_MARKERS)
 _SOURCE_LINE = re.compile(r"^(?:المصدر|المصادر|source|sources)\s*:")
 _READ_ALSO_LINK = re.compile(r"^(?:اقرا ايضا|اقرا كذلك|شاهد ايضا|read more|read also|also read)\s*:\s*\S")
 _PROMO = re.compile(
@@ -175,6 +177,7 @@ _CAPTION_MAX_WORDS = 30
 _TEASER_MAX_WORDS = 30
 _STOP_EXTRA_WORDS = 1  # "الأخبار الأكثر قراءة" is "الأكثر قراءة" plus one word
 _SOURCE_MAX_WORDS = 10
+_MARKER_MAX_WORDS = 8
 _SECTION_MIN_BODY_LINES = 2
 _SECTION_MIN_BODY_CHARS = 300
 _PARAGRAPH_KINDS = frozenset({Kind.BODY, Kind.HEADLINE, Kind.TEXT})
@@ -274,12 +277,27 @@ def _ends_sentence(text: str) -> bool:
 def _is_stop(folded: str, words: int) -> bool:
     if _SOURCE_LINE.match(folded):
         return words <= _SOURCE_MAX_WORDS
+    return _is_marker(folded, words)
+
+
+def is_section_marker(text: str) -> bool:
+    """A heading that opens another section: "Related", "Most read", "أخبار ذات صلة" ..."""
+    words = word_count(text)
+    return words <= _MARKER_MAX_WORDS and _is_marker(fold(text), words)
+
+
+def _is_marker(folded: str, words: int) -> bool:
+    if words > _LONGEST_MARKER + _STOP_EXTRA_WORDS:
+        return False
     core = folded.strip(" :：-–—|»›•*#.")
-    for marker in _STOP_MARKERS:
-        if core == marker:
-            return True
-        if core.endswith(" " + marker) and words <= marker.count(" ") + 1 + _STOP_EXTRA_WORDS:
-            return True
+    if core in _MARKER_SET:
+        return True
+    # "الأخبار الأكثر قراءة" is "الأكثر قراءة" after one more word
+    for index, char in enumerate(core):
+        if char == " ":
+            marker = core[index + 1 :]
+            if marker in _MARKER_SET and words <= marker.count(" ") + 1 + _STOP_EXTRA_WORDS:
+                return True
     return False
 
 
@@ -320,8 +338,10 @@ def _is_caption(text: str, folded: str, words: int, *, arabic_page: bool) -> boo
             return True
     if _CAPTION_MENTION.search(folded):
         return True
+    if not arabic_page:
+        return False
     latin = latin_letters(text)
-    return arabic_page and latin >= 20 and latin > 2 * arabic_letters(text)
+    return latin >= 20 and latin > 2 * arabic_letters(text)
 
 
 def _author(text: str, words: int) -> str | None:

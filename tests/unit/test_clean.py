@@ -509,3 +509,139 @@ def test_empty_html_document_has_no_content() -> None:
     with pytest.raises(StageError) as error:
         clean(page(b"<html><head></head><body></body></html>", content_type="text/html"))
     assert error.value.reason == "no_content"
+
+
+# --- HTML boilerplate (agents.clean.dom) -----------------------------------------------------
+
+AR_NEWS_HTML = "\n".join(
+    [
+        '<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8">',
+        "<title>الجزيرة نت | كندا تسعى لتعميق شراكتها مع تركيا</title>",
+        '<meta property="og:title" content="كندا تسعى لتعميق شراكتها مع تركيا - الجزيرة نت">',
+        '<meta property="og:site_name" content="الجزيرة نت">',
+        '<meta name="author" content="الجزيرة نت">',
+        "</head><body>",
+        '<div class="site-header"><a href="/">الرئيسية</a> <a href="/news">أخبار</a></div>',
+        '<div class="page"><div class="article">',
+        "<h1>كندا تسعى لتعميق شراكتها مع تركيا</h1>",
+        '<div class="share-bar"><a href="#">فيسبوك</a> <a href="#">تويتر</a>',
+        "<span>شارك الخبر مع أصدقائك الآن</span></div>",
+        '<figure><img src="a.jpg">',
+        "<figcaption>رئيس الوزراء الكندي مارك كارني (الفرنسية)</figcaption></figure>",
+        f'<div class="article-body"><p>{AR_PARAGRAPHS[0]}</p><p>{AR_PARAGRAPHS[1]}</p>',
+        '<div class="read-also-box"><h3>اقرأ أيضا</h3>',
+        '<p><a href="/x">أنقرة: على المجتمع الدولي التحرك بحزم ضد عدوان إسرائيل بالمنطقة</a></p></div>',
+        f"<p>{AR_PARAGRAPHS[2]}</p></div>",
+        '<div class="newsletter"><p>اشترك في النشرة البريدية لتصلك أهم الأخبار والتحليلات',
+        "كل صباح مباشرة إلى بريدك.</p></div>",
+        "</div>",
+        '<div class="widget"><h2>الأكثر قراءة</h2>',
+        '<div class="item"><h4><a href="/1">شركة النفط التركية توقع مذكرة تفاهم مع شيفرون الأمريكية</a></h4>',
+        "<p>وقعت شركة النفط التركية وعملاق الطاقة الأمريكية مذكرة تفاهم لعمليات استكشاف.</p></div>",
+        '<div class="item"><h4><a href="/2">الدفاع التركية: ننتظر التزام إسرائيل بخطة السلام في غزة</a></h4>',
+        "<p>أكدت وزارة الدفاع التركية أن أنقرة تنتظر التزام إسرائيل بخطة السلام في غزة.</p></div>",
+        '<div class="item"><h4><a href="/3">أردوغان: نؤيد سوريا قوية ومستقرة وموحدة بكل مكوناتها</a></h4>',
+        "<p>قال الرئيس التركي إن بلاده تؤيد سوريا قوية ومستقرة وموحدة بكل مكوناتها.</p></div>",
+        "</div>",
+        '<div id="comments" class="comments"><p>تعليق طويل من أحد القراء يقول فيه إن هذه الشراكة',
+        "ستغير موازين القوى في المنطقة كلها.</p></div>",
+        "</div>",
+        "<footer><p>جميع الحقوق محفوظة لشبكة الجزيرة الإعلامية ٢٠٢٦، ولا يجوز النقل دون إذن.</p></footer>",
+        "</body></html>",
+    ]
+)
+
+
+def test_arabic_news_html_keeps_the_article_and_drops_its_surroundings() -> None:
+    cleaned = clean(page(AR_NEWS_HTML.encode(), content_type="text/html; charset=utf-8"))
+    body = "\n".join(cleaned.paragraphs)
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+    assert cleaned.title == AR_TITLE
+    assert cleaned.site == "الجزيرة نت"
+    assert cleaned.authors == []  # the site's own name is not an author
+    assert cleaned.caption == "رئيس الوزراء الكندي مارك كارني (الفرنسية)"
+    for text in (
+        "اقرأ أيضا",
+        "أنقرة: على المجتمع",
+        "الأكثر قراءة",
+        "شيفرون",
+        "شارك الخبر",
+        "النشرة البريدية",
+    ):
+        assert text not in body, text
+    for text in ("تعليق طويل", "جميع الحقوق", "الرئيسية", "الفرنسية"):
+        assert text not in body, text
+
+
+def test_teaser_grid_heavier_than_the_article_is_left_out() -> None:
+    teaser = (
+        "<div class='card'><h5><a href='/{n}'>Another story headline number {n} here</a></h5>"
+        "<div class='desc'>A summary of that other story, long enough to look like a real "
+        "paragraph of prose to anyone counting characters only.</div></div>"
+    )
+    html = (
+        "<html><head><title>A short story told | Site</title></head><body>"
+        "<div class='story-body'><p>" + " ".join(["The article's only sentence goes on."] * 6) + "</p>"
+        "<p>" + " ".join(["A second paragraph of the article."] * 5) + "</p></div>"
+        "<div class='grid'>" + "".join(teaser.format(n=n) for n in range(8)) + "</div></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert len(cleaned.paragraphs) == 2
+    assert cleaned.title == "A short story told"
+    assert not any("summary of that other story" in text for text in cleaned.paragraphs)
+
+
+LONG_SENTENCE = (
+    "Opposition members said they would challenge the plan in court if the council did not publish"
+    " a full assessment of its effects on the city's finances before the summer recess began."
+)
+
+
+def test_hidden_elements_inline_popups_and_soft_hyphens() -> None:
+    html = (
+        "<html><body><article>"
+        "<p>The council met on Tues\u00adday and ap\u00adproved the budget after a long debate "
+        "<span class='tooltip'>Tooltip text that no reader sees</span>about buses.</p>"
+        "<div style='display: none'><p>A hidden copy of the summary that only machines read.</p></div>"
+        "<p class='sr-only'>Screen reader only text that is not part of the story.</p>"
+        "<p>The mayor said the buses would run more often from the spring onwards.</p>"
+        f"<p>{LONG_SENTENCE}</p>"
+        "</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs == [
+        "The council met on Tuesday and approved the budget after a long debate about buses.",
+        "The mayor said the buses would run more often from the spring onwards.",
+        LONG_SENTENCE,
+    ]
+
+
+def test_legacy_table_layout_with_line_breaks() -> None:
+    html = (
+        "<html><body><table><tr><td><a href='/'>Home</a> | <a href='/news'>News</a></td>"
+        "<td>" + "<br><br>".join(AR_PARAGRAPHS) + "</td></tr></table></body></html>"
+    )
+    cleaned = clean(page(html.encode("cp1256"), content_type="text/html; charset=windows-1256"))
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+
+
+def test_stray_nul_bytes_in_html_are_tolerated() -> None:
+    body = ENGLISH_HTML.encode().replace(b"<main>", b"<main>\x00\x00\x00")
+    cleaned = clean(page(body, content_type="text/html"))
+    assert len(cleaned.paragraphs) == 3
+    assert cleaned.html is not None and "\x00" not in cleaned.html
+
+
+def test_shingle_metric_matches_the_benchmark_definition() -> None:
+    from tests.quality.extraction_metrics import macro_scores, shingle_counts
+
+    gold = "one two three four five"  # shingles: (one..four), (two..five)
+    assert shingle_counts(gold, gold).precision == 1.0
+    half = shingle_counts(gold, "one two three four six")  # 1 shared, 1 extra, 1 missing
+    assert (half.tp, half.fp, half.fn) == pytest.approx((1 / 3, 1 / 3, 1 / 3))
+    assert half.precision == pytest.approx(0.5) and half.recall == pytest.approx(0.5)
+    empty = shingle_counts(gold, "")
+    assert empty.precision is None and empty.recall == 0.0  # left out of the precision mean
+    scores = macro_scores([1.0, None], [1.0, 0.0])
+    assert (scores.precision, scores.recall) == (1.0, 0.5)
+    assert scores.f1 == pytest.approx(2 / 3)

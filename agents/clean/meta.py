@@ -1,0 +1,212 @@
+"""Page metadata read straight off the lxml tree: title, site, canonical URL, authors, caption.
+
+Cheap reads only: ``<meta>``/``<link>`` in one pass, the ``<title>``, the ``<h1>`` elements,
+JSON-LD ``author`` entries and the first ``<figcaption>``.
+
+The title is the page's headline without the site name. The ``<h1>`` is the headline as
+readers see it, but pages also use ``<h1>`` for the logo: it is preferred when it agrees
+with ``og:title`` or ``<title>`` (same text, or one starts with the other); otherwise
+``og:title`` (then ``twitter:title``, then ``<title>``) with a "| Site" suffix or a
+"Site | " prefix taken off.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import orjson
+
+from agents.clean.plain import strip_title_suffix
+from agents.text import fold, tidy_line
+
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", ": ")
+_MAX_TITLE_CHARS = 400
+_MIN_H1_CHARS = 8
+_AGREE_SHARE = 0.6
+_AUTHOR_SPLIT = re.compile(r"\s*(?:[,;،]|\band\b)\s*")
+_MAX_AUTHOR_WORDS = 6
+_LD_MAX_CHARS = 200_000
+
+
+@dataclass(slots=True)
+class Metadata:
+    title: str | None = None
+    site: str | None = None
+    canonical_url: str | None = None
+    authors: list[str] = field(default_factory=list)
+    caption: str | None = None
+    description: str | None = None
+
+
+def read(root: Any, url: str) -> Metadata:
+    metas: dict[str, str] = {}
+    canonical: str | None = None
+    page_title: str | None = None
+    caption: str | None = None
+    headings: list[Any] = []
+    scripts: list[str] = []
+    for element in root.iter("meta", "link", "title", "h1", "figcaption", "script"):  # one pass
+        tag = element.tag
+        get = element.get
+        if tag == "meta":
+            key = (get("property") or get("name") or get("itemprop") or "").strip().lower()
+            content = get("content")
+            if key and content and key not in metas:
+                metas[key] = content
+        elif tag == "link":
+            if canonical is None and "canonical" in (get("rel") or "").lower().split():
+                canonical = (get("href") or "").strip() or None
+        elif tag == "h1":
+            headings.append(element)
+        elif tag == "script":
+            if element.text and (get("type") or "").lower() == "application/ld+json":
+                scripts.append(element.text)
+        elif tag == "title":
+            page_title = page_title or _text(element)
+        elif caption is None:
+            caption = _text(element)
+    site = _site(metas.get("og:site_name") or metas.get("application-name"))
+    canonical = canonical or _clean(metas.get("og:url"))
+    return Metadata(
+        title=_title(headings, metas, page_title, site),
+        site=site,
+        canonical_url=_absolute(canonical, url),
+        authors=_authors(scripts, metas, site),
+        caption=caption,
+        description=_clean(metas.get("og:description") or metas.get("description")),
+    )
+
+
+def _text(element: Any) -> str | None:
+    return _clean("".join(element.itertext()))
+
+
+def _site(value: str | None) -> str | None:
+    """The site's name: "Name | tagline | short name" is "Name"."""
+    text = _clean(value)
+    if text and " | " in text:
+        text = text.split(" | ", 1)[0].strip() or text
+    return text
+
+
+def _clean(value: str | None) -> str | None:
+    if not value:
+        return None
+    text = tidy_line(value)
+    return text[:_MAX_TITLE_CHARS] if text else None
+
+
+def _title(
+    headings: list[Any], metas: dict[str, str], page_title: str | None, site: str | None
+) -> str | None:
+    declared = [
+        strip_site(text, site)
+        for text in (_clean(metas.get("og:title")), _clean(metas.get("twitter:title")), page_title)
+        if text
+    ]
+    folded = [fold(text) for text in declared if text]
+    site_key = fold(site) if site else None
+    for element in headings:
+        heading = _text(element)
+        if not heading or len(heading) < _MIN_H1_CHARS:
+            continue
+        heading = strip_site(heading, site)
+        key = fold(heading)
+        if key != site_key and any(_agrees(key, other) for other in folded):
+            return heading
+    return next((text for text in declared if text), None)
+
+
+def _agrees(heading: str, declared: str) -> bool:
+    """The same headline, or one cut short of the other (not a logo inside a longer title)."""
+    if heading == declared:
+        return True
+    shorter, longer = sorted((heading, declared), key=len)
+    return longer.startswith(shorter) and len(shorter) >= _AGREE_SHARE * len(longer)
+
+
+def strip_site(title: str, site: str | None) -> str:
+    """The title without a site name after (or, with a known site name, before) it."""
+    if site:
+        folded_site = fold(site)
+        for separator in _SEPARATORS:
+            if separator not in title:
+                continue
+            head, _, tail = title.rpartition(separator)
+            if fold(tail) == folded_site and head.strip():
+                return head.strip()
+            first, _, rest = title.partition(separator)
+            if fold(first) == folded_site and rest.strip():
+                return rest.strip()
+    return strip_title_suffix(title, site)
+
+
+def _absolute(link: str | None, base: str) -> str | None:
+    if not link:
+        return None
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return None
+
+
+def _authors(scripts: list[str], metas: dict[str, str], site: str | None) -> list[str]:
+    """Names from author metadata, then JSON-LD; the site's own name is not an author."""
+    names: list[str] = []
+    for key in ("author", "article:author", "parsely-author", "dc.creator", "sailthru.author", "byl"):
+        value = metas.get(key)
+        if value and "://" not in value:
+            names.extend(_split_names(value))
+        if names:
+            break
+    if not names:
+        names = _ld_authors(scripts)
+    seen: set[str] = {fold(site)} if site else set()
+    unique = []
+    for name in names:
+        key = fold(name)
+        if key not in seen and not (site and fold(site) in key):
+            seen.add(key)
+            unique.append(name)
+    return unique
+
+
+def _split_names(value: str) -> list[str]:
+    text = tidy_line(value)
+    if text.lower().startswith("by "):
+        text = text[3:]
+    return [
+        part
+        for part in (piece.strip() for piece in _AUTHOR_SPLIT.split(text))
+        if part and len(part.split()) <= _MAX_AUTHOR_WORDS
+    ]
+
+
+def _ld_authors(scripts: list[str]) -> list[str]:
+    names: list[str] = []
+    for script in scripts:
+        if len(script) > _LD_MAX_CHARS:
+            continue
+        try:
+            data = orjson.loads(script)
+        except orjson.JSONDecodeError:
+            continue
+        pending: list[Any] = [data]
+        while pending and len(names) < 10:
+            item = pending.pop()
+            if isinstance(item, list):
+                pending.extend(reversed(item))
+            elif isinstance(item, dict):
+                if "@graph" in item:
+                    pending.append(item["@graph"])
+                author = item.get("author") or item.get("creator")
+                for entry in author if isinstance(author, list) else [author]:
+                    name = entry.get("name") if isinstance(entry, dict) else entry
+                    if isinstance(name, str) and name.strip() and "://" not in name:
+                        names.extend(_split_names(name))
+        if names:
+            break
+    return names
