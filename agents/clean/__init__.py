@@ -24,6 +24,7 @@ The stage is pure and synchronous: no Faust, no network. Every failure is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from agents import StageError
 from agents.clean import html as html_pages
@@ -50,6 +51,8 @@ class Cleaned:
     canonical_url: str | None = None
     # The decoded HTML when the page is HTML (None for plain-text pages).
     html: str | None = None
+    # Its lxml tree, parsed once here and only read after (the dates stage walks it too).
+    tree: Any = None
     # The codec the bytes were decoded with (None when the page came as text).
     encoding: str | None = None
     # The lead image's caption (HTML ``<figcaption>``), kept apart from the body.
@@ -102,6 +105,7 @@ def _from_html(text: str, url: str, encoding: str | None, utf8: bytes | None) ->
         site=article.site,
         canonical_url=article.canonical_url,
         html=text,
+        tree=article.root,
         encoding=encoding,
         caption=article.caption,
     )

@@ -49,6 +49,7 @@ class HtmlArticle:
     canonical_url: str | None = None
     caption: str | None = None
     extractor: str = "khabar"
+    root: Any = None  # the parsed page (read-only from here on)
 
 
 def looks_like_html(content_type: str | None, start: str) -> bool:
@@ -95,6 +96,7 @@ def extract(html: str, url: str, *, utf8: bytes | None = None) -> HtmlArticle:
         canonical_url=info.canonical_url,
         caption=info.caption,
         extractor=extractor,
+        root=root,
     )
 
 

@@ -79,7 +79,7 @@ def detect_dates(cleaned: Cleaned, url: str, fetched_at: datetime) -> Dates:
     fetched = as_aware(fetched_at)
     window = window_for(fetched)
     if cleaned.html is not None:
-        tree = parse_html(cleaned.html)
+        tree = cleaned.tree if cleaned.tree is not None else parse_html(cleaned.html)
         if tree is not None:
             return _from_html(tree, cleaned, url, window, fetched)
     return _from_lines(cleaned.header_lines, window, fetched)
