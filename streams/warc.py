@@ -188,6 +188,13 @@ def _whole_file_gzip(error: BaseException) -> bool:
     return isinstance(error, ArchiveLoadFailed) and "non-chunked gzip" in str(error)
 
 
+def _unreadable(path: Path, position: int, exc: BaseException) -> SourceProblem:
+    """A record of a whole-stream gzip WARC that cannot be read (offsets are uncompressed)."""
+    where = f"{path}@{position}"
+    reason = "truncated" if isinstance(exc, EOFError) else "corrupt"
+    return SourceProblem(where, reason, f"{where} (uncompressed offset): {exc}")
+
+
 def _read_whole_gzip(path: Path, crawler: str, skip: int) -> Iterator[RawPage | SourceProblem]:
     """A WARC gzipped as one stream (``gzip x.warc``), read sequentially; offsets are uncompressed."""
     with gzip.open(path, "rb") as stream:
@@ -201,9 +208,7 @@ def _read_whole_gzip(path: Path, crawler: str, skip: int) -> Iterator[RawPage | 
                 except StopIteration:
                     break
                 except _READ_ERRORS as exc:
-                    where = f"{path}@{position}"
-                    reason = "truncated" if isinstance(exc, EOFError) else "corrupt"
-                    yield SourceProblem(where, reason, f"{where} (uncompressed offset): {exc}")
+                    yield _unreadable(path, position, exc)
                     return
                 count += 1
                 try:
@@ -212,9 +217,7 @@ def _read_whole_gzip(path: Path, crawler: str, skip: int) -> Iterator[RawPage | 
                         continue
                     item = _item(record, records, f"{path}@{position}", crawler)
                 except _READ_ERRORS as exc:
-                    where = f"{path}@{position}"
-                    reason = "truncated" if isinstance(exc, EOFError) else "corrupt"
-                    yield SourceProblem(where, reason, f"{where} (uncompressed offset): {exc}")
+                    yield _unreadable(path, position, exc)
                     return
                 yield item
         finally:
