@@ -71,6 +71,21 @@ class Settings:
             cache_dir=cache_dir,
         )
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the variables ``from_env`` reads: for a worker in a child process."""
+        return {
+            "KHABAR_BROKER": self.bootstrap_servers,
+            "KHABAR_TOPIC_PREFIX": self.topic_prefix,
+            "KHABAR_APP_ID": self.app_id,
+            "KHABAR_PARTITIONS": str(self.partitions),
+            "KHABAR_REPLICATION_FACTOR": str(self.replication_factor),
+            "KHABAR_DATA_DIR": str(self.data_dir),
+            "KHABAR_WEB_HOST": self.web_host,
+            "KHABAR_WEB_PORT": str(self.web_port),
+            "KHABAR_LAG_INTERVAL_SECONDS": str(int(self.lag_interval_seconds)),
+            "KHABAR_STALL_SECONDS": str(int(self.stall_seconds)),
+        }
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 

@@ -58,14 +58,7 @@ def broker_for(settings: Settings, workdir: Path) -> Iterator[Settings]:
 @contextlib.contextmanager
 def worker_process(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A `khabar worker` child process; stopped with SIGTERM (graceful) then SIGKILL."""
-    env = {
-        **os.environ,
-        "KHABAR_BROKER": settings.bootstrap_servers,
-        "KHABAR_DATA_DIR": str(settings.data_dir),
-        "KHABAR_WEB_PORT": str(free_port()),
-        "KHABAR_TOPIC_PREFIX": settings.topic_prefix,
-        "KHABAR_APP_ID": settings.app_id,
-    }
+    env = {**os.environ, **replace(settings, web_port=free_port()).environment()}
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],

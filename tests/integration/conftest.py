@@ -69,16 +69,8 @@ class Pipeline:
 
     def start_worker(self) -> None:
         """Start a `khabar worker` process on this pipeline's topics (appending to its log)."""
-        env = {
-            **os.environ,
-            "KHABAR_BROKER": self.settings.bootstrap_servers,
-            "KHABAR_TOPIC_PREFIX": self.settings.topic_prefix,
-            "KHABAR_APP_ID": self.settings.app_id,
-            "KHABAR_PARTITIONS": str(self.settings.partitions),
-            "KHABAR_DATA_DIR": str(self.settings.data_dir),
-            "KHABAR_WEB_PORT": str(self.web_port),
-            "KHABAR_LAG_INTERVAL_SECONDS": "2",
-        }
+        worker = replace(self.settings, web_port=self.web_port, lag_interval_seconds=2)
+        env = {**os.environ, **worker.environment()}
         with self.log.open("ab") as out:
             self.worker = subprocess.Popen(
                 [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT

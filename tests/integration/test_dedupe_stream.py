@@ -120,11 +120,8 @@ async def start_pipeline(kafka: str, workdir: Path, partitions: int, workers: in
     pipeline.start_worker()
     extra = []
     for index in range(1, workers):
-        env = {
-            **os.environ, "KHABAR_BROKER": kafka, "KHABAR_TOPIC_PREFIX": settings.topic_prefix,
-            "KHABAR_APP_ID": name, "KHABAR_PARTITIONS": str(partitions),
-            "KHABAR_DATA_DIR": str(workdir / name / f"w{index}"), "KHABAR_WEB_PORT": str(free_port()),
-        }  # fmt: skip
+        worker = replace(settings, data_dir=workdir / name / f"w{index}", web_port=free_port())
+        env = {**os.environ, **worker.environment()}
         with (workdir / f"{name}-{index}.log").open("ab") as log:
             extra.append(
                 subprocess.Popen(

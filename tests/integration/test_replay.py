@@ -24,12 +24,7 @@ PAGES = 1000  # enough that a SIGTERM after the first outputs lands mid-stream
 
 
 def khabar(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KHABAR_BROKER": pipeline.settings.bootstrap_servers,
-        "KHABAR_TOPIC_PREFIX": pipeline.settings.topic_prefix,
-        "KHABAR_APP_ID": pipeline.settings.app_id,
-    }
+    env = {**os.environ, **pipeline.settings.environment()}
     return subprocess.run(
         [sys.executable, "-m", "streams.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
