@@ -27,7 +27,7 @@ from streams.feed import feed
 from streams.process import process
 from tests.integration.conftest import WORDS, Pipeline
 
-# Slow, and not yet reliable: about one run in three, one document's join waits longer than
+# Slow, and not yet reliable: in 2 of 5 runs this session, one document's join waited longer than
 # the deadline for a verdict that does arrive later (seen on 1 partition/1 worker; issue 5).
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
