@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -194,7 +194,8 @@ class Article:
     pipeline_version: str = PIPELINE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        document = asdict(self)
+        document = {name: getattr(self, name) for name in _ARTICLE_FIELDS}  # asdict, without deep copies
+        document["authors"] = list(self.authors)
         for key in ("published_at", "updated_at", "fetched_at"):
             value = document[key]
             document[key] = _iso(value) if value is not None else None
@@ -217,6 +218,8 @@ class Article:
         document = orjson.loads(data)
         return cls.from_dict(document)
 
+
+_ARTICLE_FIELDS = tuple(item.name for item in fields(Article))
 
 Stage = Literal["decode", "clean", "language", "dates", "dedupe", "publish"]
 

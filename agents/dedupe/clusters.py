@@ -130,7 +130,19 @@ class Pending:
         return False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form (what ``dataclasses.asdict`` gives, without its deep copy of every
+        shingle: the worker writes this once per answer, about 22 times per document)."""
+        return {
+            "me": self.me,
+            "content_hash": self.content_hash,
+            "shingles": list(self.shingles),
+            "bands_answered": list(self.bands_answered),
+            "hash_answered": self.hash_answered,
+            "exact_owner": self.exact_owner,
+            "asked": list(self.asked),
+            "verdicts": dict(self.verdicts),
+            "decided": asdict(self.decided) if self.decided is not None else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Pending:
