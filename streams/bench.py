@@ -629,7 +629,8 @@ class DocumentState:
 
 
 class Stores:
-    """One rocksdict store per table and partition, opened exactly as Faust opens them."""
+    """One rocksdict store per table and partition, opened as Faust opens the worker's tables
+    (its RocksDBOptions with streams.app.TABLE_STORE_OPTIONS)."""
 
     TABLES = ("documents", "lsh-buckets", "content-owners")
 
@@ -640,7 +641,9 @@ class Stores:
         self.root = root
         self.partitions = partitions
         self._codecs = codecs
-        options = RocksDBOptions(use_rocksdict=True)
+        from streams.app import TABLE_STORE_OPTIONS
+
+        options = RocksDBOptions(use_rocksdict=True, **TABLE_STORE_OPTIONS)
         self.dbs = {
             table: [options.open(root / table / f"{p}.db") for p in range(partitions)]
             for table in self.TABLES
@@ -911,6 +914,7 @@ class Report:
             rows.append((
                 "state", f"store memory at {state.documents:,} docs ({state.partitions} partitions)",
                 f"memtables {memory['memtables']:.0f} MB, block cache {memory['block_cache']:.0f} MB, "
+                f"index and filters {memory['table_readers']:.0f} MB; "
                 f"process RSS +{memory['process_rss_growth']:.0f} MB",
             ))  # fmt: skip
         return rows
