@@ -33,6 +33,7 @@ import cProfile
 import gzip
 import hashlib
 import io
+import math
 import os
 import platform
 import pstats
@@ -300,8 +301,8 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     if not ordered:
         return {}
 
-    def at(share: float) -> float:
-        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+    def at(share: float) -> float:  # nearest rank
+        return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
     return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": ordered[-1]}
 
