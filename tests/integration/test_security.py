@@ -197,7 +197,10 @@ def test_a_wrong_password_fails_with_a_clear_error(secure_kafka: SecureCluster) 
     worker = secure_kafka.run_khabar("worker", env=env)
     assert worker.returncode == 1, worker.stdout + worker.stderr
     assert "SASL authentication failed" in worker.stderr
-    for text in (fed.stdout, fed.stderr, worker.stdout, worker.stderr):
+    run = secure_kafka.run_khabar("run", "--once", env=env)  # KHABAR_BROKER is set: no local Kafka
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "SASL authentication failed" in run.stderr and "worker started" not in run.stderr
+    for text in (fed.stdout, fed.stderr, worker.stdout, worker.stderr, run.stdout, run.stderr):
         assert WRONG_PASSWORD not in text
         assert PASSWORD not in text
 
