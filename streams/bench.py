@@ -323,9 +323,11 @@ class OutputWatch:
     async def __aenter__(self) -> OutputWatch:
         from aiokafka import AIOKafkaConsumer
 
+        from streams.connection import client_options
+
         consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.settings.bootstrap_servers,
-            auto_offset_reset="earliest", enable_auto_commit=False,
+            *self.topics, **client_options(self.settings), auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )  # fmt: skip
         await consumer.start()
         self._task = asyncio.create_task(self._read(consumer))
