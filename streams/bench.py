@@ -21,6 +21,9 @@ Three parts, each optional (``--part``):
   corpus's articles: bytes per table, the table operations of one document (what
   ``streams/app.py`` reads and writes for it) timed as the state grows, and the memory the
   stores hold. Scaled linearly to 1 M documents when fewer were measured.
+* ``soak`` (only when asked: it runs ``--soak-minutes``, 30 by default) — one worker fed
+  unique pages at a steady ``--soak-rate`` for that long; its RSS (VmRSS) sampled every
+  ``SOAK_SAMPLE_SECONDS``: start, end, peak, and the growth rate over the second half.
 
 It prints one table and, with ``--json PATH``, writes every number as JSON.
 """
@@ -577,6 +580,83 @@ def stream_bench(
     return results
 
 
+# --------------------------------------------------------------------------- soak
+
+SOAK_SAMPLE_SECONDS = 10.0
+
+
+@dataclass
+class SoakResult:
+    minutes: float
+    rate: float
+    pages: int
+    rss_mb: list[tuple[float, float]]  # (seconds since the start, worker VmRSS)
+    latency_ms: dict[str, float]
+    dead_letters: int
+
+    @property
+    def growth_mb_per_10_minutes(self) -> float:
+        """Least-squares slope of RSS over the second half (after the state warmed up)."""
+        half = self.rss_mb[len(self.rss_mb) // 2 :]
+        if len(half) < 2:
+            return 0.0
+        mean_t = sum(t for t, _ in half) / len(half)
+        mean_m = sum(m for _, m in half) / len(half)
+        spread = sum((t - mean_t) ** 2 for t, _ in half)
+        slope = sum((t - mean_t) * (m - mean_m) for t, m in half) / spread if spread else 0.0
+        return 600 * slope
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "growth_mb_per_10_minutes": self.growth_mb_per_10_minutes}
+
+
+async def _soak_run(
+    settings: Settings, corpus: Sequence[CorpusPage], workers: Workers, *, minutes: float, rate: float
+) -> SoakResult:
+    from streams.topics import ensure_topics
+
+    await ensure_topics(settings)
+    await wait_ready(workers.ports, 180, workers.alive)
+    (pid,) = workers.pids()
+    async with OutputWatch(settings) as watch:
+        warm = pages_for(corpus, max(2 * len(corpus), 20), "warm-up", 10_000_000)
+        await publish(settings, warm)
+        await watch.wait_for([p.page_id for p in warm], 300, workers.alive)
+        started = time.monotonic()
+        samples = [(0.0, memory_mb(pid, "VmRSS"))]
+        published: dict[str, int] = {}
+        chunk = max(1, round(rate * SOAK_SAMPLE_SECONDS))
+        while time.monotonic() - started < 60 * minutes:
+            if not workers.alive():
+                raise RuntimeError("the worker exited during the soak; see its log")
+            # generated chunk by chunk: a 30-minute run's pages do not fit in memory at once
+            pages = pages_for(corpus, chunk, "soak", len(published))
+            published.update(await publish(settings, pages, rate=rate))
+            samples.append((time.monotonic() - started, memory_mb(pid, "VmRSS")))
+            print(f"  soak: {len(published)} pages, RSS {samples[-1][1]:.0f} MB", file=sys.stderr)
+        await watch.wait_for(list(published), 60 + len(published) / rate, workers.alive)
+        return SoakResult(
+            minutes=minutes,
+            rate=rate,
+            pages=len(published),
+            rss_mb=samples,
+            latency_ms=percentiles([watch.out_ms[p] - at for p, at in published.items()]),
+            dead_letters=watch.dead_letters,
+        )
+
+
+def soak_bench(corpus: Sequence[CorpusPage], *, minutes: float, rate: float, partitions: int) -> SoakResult:
+    """One worker fed ``rate`` unique pages per second for ``minutes``; its RSS over time."""
+    with tempfile.TemporaryDirectory(prefix="khabar-soak-") as tmp:
+        workdir = Path(tmp)
+        with kafka(Settings.from_env(), workdir) as (base, _):
+            name = f"soak{uuid.uuid4().hex[:8]}"
+            settings = replace(base, topic_prefix=f"{name}.", app_id=name, partitions=partitions)
+            (workdir / name).mkdir()
+            with start_workers(settings, 1, workdir / name, None) as workers:
+                return asyncio.run(_soak_run(settings, corpus, workers, minutes=minutes, rate=rate))
+
+
 # --------------------------------------------------------------------------- state
 
 
@@ -853,6 +933,7 @@ class Report:
     core: CoreResult | None = None
     stream: list[StreamResult] = field(default_factory=list)
     state: StateResult | None = None
+    soak: SoakResult | None = None
     profiles: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -861,6 +942,7 @@ class Report:
             "core": self.core.to_dict() if self.core else None,
             "stream": [result.to_dict() for result in self.stream],
             "state": self.state.to_dict() if self.state else None,
+            "soak": self.soak.to_dict() if self.soak else None,
             "profiles": self.profiles,
         }
 
@@ -920,6 +1002,19 @@ class Report:
                 f"index and filters {memory['table_readers']:.0f} MB; "
                 f"process RSS +{memory['process_rss_growth']:.0f} MB",
             ))  # fmt: skip
+        if self.soak is not None:
+            soak = self.soak
+            rss = [m for _, m in soak.rss_mb]
+            part = f"soak, {soak.minutes:g} min"
+            rate = soak.pages / soak.rss_mb[-1][0] if soak.rss_mb[-1][0] else soak.rate
+            rows.append((
+                part, f"worker RSS at {rate:.1f} pages/s ({soak.pages:,} pages)",
+                f"start {rss[0]:.0f} MB, end {rss[-1]:.0f} MB, peak {max(rss):.0f} MB; "
+                f"second half {soak.growth_mb_per_10_minutes:+.1f} MB per 10 min",
+            ))  # fmt: skip
+            rows.append((part, "latency", _latencies(soak.latency_ms)))
+            if soak.dead_letters:
+                rows.append((part, "dead letters", str(soak.dead_letters)))
         return rows
 
     def table(self) -> str:
@@ -980,6 +1075,8 @@ def run_bench(
     partitions: int,
     state_documents: int,
     profile_dir: Path | None,
+    soak_minutes: float = 30.0,
+    soak_rate: float = 5.0,
 ) -> Report:
     report = Report(machine=machine())
     if "core" in parts:
@@ -996,7 +1093,7 @@ def run_bench(
         else:
             report.core = core()
     stream_directories = corpus_directories(stream_corpus, STREAM_CORPUS)
-    stream_pages_loaded = load_corpus(stream_directories) if {"stream", "state"} & set(parts) else []
+    stream_pages_loaded = load_corpus(stream_directories) if {"stream", "state", "soak"} & set(parts) else []
     if "stream" in parts:
         report.stream = stream_bench(
             stream_pages_loaded, workers, pages=stream_pages, paced_seconds=paced_seconds,
@@ -1007,6 +1104,11 @@ def run_bench(
     if "state" in parts:
         print(f"state: {state_documents} documents", file=sys.stderr)
         report.state = state_bench(stream_pages_loaded, state_documents, partitions)
+    if "soak" in parts:
+        print(f"soak: {soak_minutes:g} minutes at {soak_rate:g} pages/s", file=sys.stderr)
+        report.soak = soak_bench(
+            stream_pages_loaded, minutes=soak_minutes, rate=soak_rate, partitions=partitions
+        )
     return report
 
 

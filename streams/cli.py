@@ -278,9 +278,9 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
 @click.option(
     "--part",
     "parts",
-    type=click.Choice(["core", "stream", "state"]),
+    type=click.Choice(["core", "stream", "state", "soak"]),
     multiple=True,
-    help="Run only these parts (repeatable) [default: all three].",
+    help="Run only these parts (repeatable) [default: core, stream and state; soak only when named].",
 )
 @click.option(
     "--corpus",
@@ -332,6 +332,16 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
     help="State: documents of dedupe state to build (numbers are scaled to 1 M).",
 )
 @click.option(
+    "--soak-minutes",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.5),
+    help="Soak: how long one worker is fed at --soak-rate while its RSS is sampled.",
+)
+@click.option(
+    "--soak-rate", default=5.0, show_default=True, type=click.FloatRange(0.1), help="Soak: pages per second."
+)
+@click.option(
     "--profile",
     "profile_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -344,7 +354,8 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
 def bench(
     parts: tuple[str, ...], corpus: tuple[Path, ...], pages: int, stream_corpus: tuple[Path, ...],
     stream_pages: int, workers: tuple[int, ...], paced_seconds: float, partitions: int,
-    state_documents: int, profile_dir: Path | None, json_path: Path | None,
+    state_documents: int, soak_minutes: float, soak_rate: float, profile_dir: Path | None,
+    json_path: Path | None,
 ) -> None:  # fmt: skip
     """Measure the pipeline: offline core vs trafilatura, end to end through Kafka, dedupe state."""
     from streams import bench as benchmark
@@ -353,6 +364,7 @@ def bench(
         parts or ("core", "stream", "state"), corpus=corpus, pages=pages, stream_corpus=stream_corpus,
         stream_pages=stream_pages, workers=workers or (1, 2), paced_seconds=paced_seconds,
         partitions=partitions, state_documents=state_documents, profile_dir=profile_dir,
+        soak_minutes=soak_minutes, soak_rate=soak_rate,
     )  # fmt: skip
     for name, summary in report.profiles.items():
         click.echo(f"--- profile: {name}\n{summary}")
