@@ -366,8 +366,11 @@ class OutputWatch:
             if not alive():
                 raise RuntimeError("a worker exited during the benchmark; see its log")
             if time.monotonic() > deadline:
-                missing = sum(page_id not in self.out_ms for page_id in page_ids)
-                raise RuntimeError(f"{missing} of {len(page_ids)} pages did not come out in {timeout:.0f}s")
+                missing = [page_id for page_id in page_ids if page_id not in self.out_ms]
+                raise RuntimeError(
+                    f"{len(missing)} of {len(page_ids)} pages did not come out in {timeout:.0f}s; "
+                    f"page ids: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}"
+                )
             await asyncio.sleep(0.1)
 
 
@@ -440,12 +443,13 @@ def kafka(settings: Settings, workdir: Path) -> Iterator[tuple[Settings, int | N
 
 
 def pages_for(corpus: Sequence[CorpusPage], count: int, tag: str, first_seed: int) -> list[RawPage]:
-    """``count`` unique pages made from the corpus, with distinct URLs."""
+    """``count`` unique pages made from the corpus; the URL carries the copy's seed, so calls
+    with disjoint seeds never repeat a URL (a repeated URL would be a re-crawl of one article)."""
     now = datetime.now(UTC)
     return [
         raw_page(
             unique_copy(corpus[i % len(corpus)], first_seed + i),
-            f"https://bench.khabar.invalid/{tag}/{i}/{corpus[i % len(corpus)].name}",
+            f"https://bench.khabar.invalid/{tag}/{first_seed + i}/{corpus[i % len(corpus)].name}",
             now,
         )
         for i in range(count)
