@@ -190,7 +190,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             finally:
                 metrics.observe_stage("decode", time.perf_counter() - started)
             try:
-                article = analyze(page, max_page_bytes=settings.max_page_bytes, observe=metrics.observe_stage)
+                article = analyze(page, limits=settings.limits, observe=metrics.observe_stage)
             except StageError as exc:
                 await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
                 metrics.progress()

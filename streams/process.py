@@ -10,10 +10,10 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from agents import StageError
-from agents.clean import DEFAULT_MAX_SIZE
 from agents.dedupe import document_ref
 from agents.dedupe.clusters import LocalDeduplicator
 from agents.dedupe.near import band_keys, shingles, signature
+from agents.limits import DEFAULT_LIMITS, Limits
 from agents.pipeline import analyze
 from schemas import Article, RawPage
 from streams.sources import SourceProblem
@@ -34,7 +34,7 @@ def process(
     out: BinaryIO,
     *,
     progress: bool = True,
-    max_page_bytes: int = DEFAULT_MAX_SIZE,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ProcessSummary:
     """Write one JSON line per article, duplicates included (``duplicate_of`` set).
 
@@ -53,7 +53,7 @@ def process(
                 bar.write(f"skipped {item.where}: {item.reason}: {item.message}", file=sys.stderr)
                 continue
             try:
-                article = analyze(item, max_page_bytes=max_page_bytes)
+                article = analyze(item, limits=limits)
             except StageError as exc:
                 summary.rejected += 1
                 bar.write(f"rejected {item.url}: {exc.stage}/{exc.reason}: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ import pytest
 from agents import StageError
 from agents.clean import Cleaned, clean
 from agents.clean.plain import Kind, classify
+from agents.limits import Limits
 from agents.text import fold
 from schemas import RawPage
 
@@ -418,7 +419,7 @@ def test_empty_page(body: bytes) -> None:
 def test_too_large_page() -> None:
     body = ("كلمة " * 1000).encode()
     with pytest.raises(StageError) as error:
-        clean(page(body), max_size=1000)
+        clean(page(body), limits=Limits(max_page_bytes=1000))
     assert error.value.reason == "too_large"
 
 
@@ -502,7 +503,15 @@ def test_deeply_nested_html_does_not_hang() -> None:
     body = b"<html><body>" + b"<div>" * 100_000 + b"<p>deep text here.</p>" + b"</div>" * 100_000
     with pytest.raises(StageError) as error:
         clean(page(body, content_type="text/html"))
-    assert error.value.reason in {"no_content", "parse_error"}
+    assert error.value.reason == "too_deep"  # libxml2 stops at 256 levels: the page would be cut
+
+
+def test_nesting_deeper_than_the_limit_is_too_deep() -> None:
+    body = b"<html><body>" + b"<div>" * 40 + b"<p>" + "نص المقال الكامل هنا. ".encode() * 20 + b"</p>"
+    assert clean(page(body, content_type="text/html"), limits=Limits(max_parse_depth=50)).paragraphs
+    with pytest.raises(StageError) as error:
+        clean(page(body, content_type="text/html"), limits=Limits(max_parse_depth=30))
+    assert error.value.reason == "too_deep"
 
 
 def test_empty_html_document_has_no_content() -> None:
