@@ -149,6 +149,7 @@ def _reject_binary(body: bytes, content_type: str | None, declared: list[str]) -
 
 
 def _checked(text: str) -> str:
+    text = _without_lone_surrogates(text)
     sample = text[:_SNIFF_BYTES]
     # Counted on the UTF-8 form: control characters are single bytes there, and bytes.translate
     # deletes them far faster than a regular expression finds them in a str.
@@ -159,3 +160,13 @@ def _checked(text: str) -> str:
     if not _VISIBLE.search(text):
         raise StageError("clean", "empty_page", "the page has no text")
     return text.replace("\x00", "") if "\x00" in text else text
+
+
+def _without_lone_surrogates(text: str) -> str:
+    """Text as valid Unicode: a surrogate pair written as two code points becomes its
+    character, a lone surrogate (from text handed over already decoded) U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import textwrap
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from agents import StageError
 from agents.clean import Cleaned, clean
-from agents.clean.plain import Kind, classify
+from agents.clean.plain import Kind, classify, unwrap
 from agents.limits import Limits
 from agents.text import fold
 from schemas import RawPage
@@ -421,6 +422,27 @@ def test_too_large_page() -> None:
     with pytest.raises(StageError) as error:
         clean(page(body), limits=Limits(max_page_bytes=1000))
     assert error.value.reason == "too_large"
+
+
+def test_lone_surrogates_in_text_input_become_replacement_characters() -> None:
+    # Text handed over already decoded can hold them (not from JSON): the language stage
+    # failed on encoding them, and no output may carry them.
+    text = f"{AR_TITLE}\ud800\n\n" + "\n\n".join(AR_PARAGRAPHS) + "\ud83d\ude00"
+    cleaned = clean(RawPage(url="https://example.com/a", fetched_at=FETCHED_AT, text=text))
+    assert cleaned.title == f"{AR_TITLE}\ufffd"
+    assert cleaned.paragraphs[-1].endswith("\U0001f600"), "a pair written as two code points is joined"
+    "\n".join(cleaned.paragraphs).encode("utf-8")  # raises on a surrogate
+
+
+@pytest.mark.timeout(30)
+def test_unwrapping_a_long_wrapped_page_is_linear() -> None:
+    # Joining wrapped lines by repeated concatenation was quadratic: 4 MB took 31 s.
+    line = "سطر قصير من نص ملفوف"
+    lines = [line] * 200_000
+    started = time.perf_counter()
+    joined = unwrap(lines)
+    assert time.perf_counter() - started < 2.0
+    assert joined == [" ".join(lines)]
 
 
 def test_text_input_is_used_as_is() -> None:

@@ -91,3 +91,12 @@ def test_every_message_type_has_version_headers() -> None:
         headers = dict(message_headers(name, "trace"))  # type: ignore[arg-type]
         assert headers["khabar.schema"] == name.encode()
         assert headers["khabar.trace.id"] == b"trace"
+
+
+@pytest.mark.parametrize("fetched_at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"])
+def test_a_fetch_time_utc_cannot_represent_is_a_schema_error(fetched_at: str) -> None:
+    # Documents are ordered by their UTC time: these overflowed in the dedupe stage.
+    document = {"url": "https://example.com/a", "fetched_at": fetched_at, "body_text": "x"}
+    with pytest.raises(SchemaError) as error:
+        RawPage.from_dict(document)
+    assert error.value.reason == "schema"
