@@ -74,8 +74,8 @@ def clean(raw: RawPage, *, limits: Limits = DEFAULT_LIMITS) -> Cleaned:
         text, encoding = check_text(raw.text or ""), None
         _check_size(len(text), limits.max_page_bytes, "characters")
     if html_pages.looks_like_html(content_type, text.lstrip()[:4096]) and not _is_plain(content_type, text):
-        plain_utf8 = encoding == "utf-8" and body is not None and b"\x00" not in body
-        utf8 = body if plain_utf8 else None
+        # The bytes parse faster, when they are exactly the text (valid UTF-8, nothing dropped).
+        utf8 = body if encoding == "utf-8" and body is not None and text.encode() == body else None
         return _from_html(text, raw.url, encoding, utf8, limits.max_parse_depth)
     return _from_plain(text, encoding)
 

@@ -13,6 +13,7 @@ import pytest
 
 from agents import StageError
 from agents.clean import Cleaned, clean
+from agents.clean.decode import _detection_sample
 from agents.clean.plain import Kind, classify, unwrap
 from agents.limits import Limits
 from agents.text import fold
@@ -370,6 +371,45 @@ def test_charset_from_http_headers() -> None:
     cleaned = clean(raw)
     assert cleaned.encoding == "iso8859-6"
     assert cleaned.title == AR_TITLE
+
+
+@pytest.mark.parametrize("declared", ["text/html; charset=utf-8", "text/html"])
+def test_utf8_with_a_few_broken_bytes_is_still_utf8(declared: str) -> None:
+    # Found by the fuzz run: one stray byte made strict UTF-8 fail, and charset detection then
+    # found nothing (a dead letter) or another charset (mojibake). Browsers read it as UTF-8.
+    data = arabic_html().encode()
+    at = data.index(AR_PARAGRAPHS[1].encode())
+    body = data[:at] + b"\xff" + data[at:] + b"\xd8"  # a stray byte, a character cut at the end
+    cleaned = clean(page(body, content_type=declared))
+    assert cleaned.encoding == "utf-8"
+    assert cleaned.title == AR_TITLE
+    assert cleaned.paragraphs == [AR_PARAGRAPHS[0], f"\ufffd{AR_PARAGRAPHS[1]}", AR_PARAGRAPHS[2]]
+
+
+def test_charset_detection_reads_a_bounded_sample_of_a_large_page() -> None:
+    # Found by the fuzz run: charset-normalizer decodes and hashes the whole body for each
+    # candidate charset (2 s on some 2 MB pages). It now reads the runs of non-ASCII text.
+    script = "<script>" + "var x = 1;\n" * 30_000 + "</script>"  # 330 kB of ASCII first
+    body = (script + arabic_html() * 200).encode("cp1256")
+    sample = _detection_sample(body)
+    assert len(sample) < 40_000 < len(body)
+    assert AR_TITLE.encode("cp1256") in sample
+    cleaned = clean(page(body, content_type="text/html"))
+    assert cleaned.encoding == "cp1256"
+    assert cleaned.title == AR_TITLE
+
+
+def test_stray_control_characters_are_dropped() -> None:
+    # Found by the fuzz run: a few control characters pass the binary check and reached the
+    # article's text and canonical URL.
+    paragraphs = "".join(f"<p>{text}</p>" for text in AR_PARAGRAPHS).replace("،", "\x01\x1b،\x7f")
+    html = (
+        "<html><head><link rel='canonical' href='https://example.com/\x08\na'></head>"
+        f"<body><article>{paragraphs}\x0c</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+    assert cleaned.canonical_url == "https://example.com/a"
 
 
 @pytest.mark.parametrize(
