@@ -196,23 +196,23 @@ def save_findings(findings: list[Finding], out: Path) -> list[Path]:
     return saved
 
 
-def report(tally: Tally, seconds: float, budget: float, saved: list[Path]) -> None:
-    print(f"cases: {tally.count:,} in {seconds:,.1f} s ({tally.count / seconds:,.0f} cases/s)")
-    print("outcomes:")
-    for outcome, number in tally.outcomes.most_common():
-        print(f"  {outcome:32} {number:>8,}")
-    print("families:", ", ".join(f"{family} {number:,}" for family, number in sorted(tally.families.items())))
-    print(f"slowest page per stage (budget {budget:g} s):")
+def report(tally: Tally, seconds: float, budget: float, saved: list[Path]) -> str:
+    lines = [
+        f"cases: {tally.count:,} in {seconds:,.1f} s ({tally.count / seconds:,.1f} cases/s)",
+        "outcomes:",
+        *(f"  {outcome:32} {number:>8,}" for outcome, number in tally.outcomes.most_common()),
+        "families: " + ", ".join(f"{family} {number:,}" for family, number in sorted(tally.families.items())),
+        f"slowest page per stage (budget {budget:g} s):",
+    ]
     for stage in STAGES:
         if stage in tally.slowest:
             worst, case, family = tally.slowest[stage]
-            print(f"  {stage:12} {worst * 1000:9.1f} ms  case {case} ({family})")
+            lines.append(f"  {stage:12} {worst * 1000:9.1f} ms  case {case} ({family})")
     signatures = Counter(f"{item.kind}: {item.signature}" for item in tally.findings)
-    print(f"findings: {len(tally.findings)}")
-    for signature_, number in signatures.most_common():
-        print(f"  {number:>6}  {signature_}")
-    for path in saved:
-        print(f"  reproducer: {path}")
+    lines.append(f"findings: {len(tally.findings)}")
+    lines += [f"  {number:>6}  {signature_}" for signature_, number in signatures.most_common()]
+    lines += [f"  reproducer: {path}" for path in saved]
+    return "\n".join(lines)
 
 
 def replay(path: Path, limits: Limits, budget: float) -> int:
@@ -220,7 +220,7 @@ def replay(path: Path, limits: Limits, budget: float) -> int:
     load_models()
     tally = Tally()
     check(0, Case("replay", path.read_bytes()), limits, budget, tally)
-    print(dict(tally.outcomes), {stage: f"{s * 1000:.1f} ms" for stage, (s, _, _) in tally.slowest.items()})
+    print(dict(tally.outcomes), {stage: f"{t * 1000:.1f} ms" for stage, (t, _, _) in tally.slowest.items()})
     for item in tally.findings:
         print(f"{item.kind}: {item.signature}\n{item.detail}")
     return 1 if tally.findings else 0
@@ -248,19 +248,26 @@ def main(argv: list[str] | None = None) -> int:
     bounds = [args.count * i // chunks for i in range(chunks + 1)]
     work = [(a, b, args.seed, limits, args.budget) for a, b in itertools.pairwise(bounds) if b > a]
     tally = Tally()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def merge(part: Tally) -> None:
+        """Add a finished chunk; the report so far goes to OUT/progress.txt (a long run may be cut)."""
+        tally.merge(part)
+        print(f"\r{tally.count:,} / {args.count:,}", end="", file=sys.stderr, flush=True)
+        so_far = report(tally, time.perf_counter() - started, args.budget, [])
+        (args.out / "progress.txt").write_text(so_far + "\n", "utf-8")
+
     if args.jobs > 1:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
             for part in pool.imap_unordered(_run_range_args, work):
-                tally.merge(part)
-                print(f"\r{tally.count:,} / {args.count:,}", end="", file=sys.stderr, flush=True)
+                merge(part)
     else:
         for item in work:
-            tally.merge(_run_range_args(item))
-            print(f"\r{tally.count:,} / {args.count:,}", end="", file=sys.stderr, flush=True)
+            merge(_run_range_args(item))
     print(file=sys.stderr)
     seconds = time.perf_counter() - started
     saved = save_findings(tally.findings, args.out)
-    report(tally, seconds, args.budget, saved)
+    print(report(tally, seconds, args.budget, saved))
     return 1 if tally.findings else 0
 
 
