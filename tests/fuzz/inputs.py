@@ -58,6 +58,11 @@ DATES = (
     "منذ 3 ساعات",
     "أمس",
     "Dec 26, 2024 10:30 AM EST",
+    "2024年12月26日",
+    "26/12/2024 10:30 GMT+3",
+    "26.12.2024 10:30 (توقيت مكة)",
+    "Updated: 27 Dec 2024 08:00 +01:00",
+    "آخر تحديث: 27/12/2024",
     "9999-12-31T23:59:59-14:00",
     "0000-00-00",
     "2024-02-30",
@@ -190,7 +195,15 @@ def mutated(data: bytes, rng: random.Random, edits: int) -> bytes:
 def dated_page(values: Sequence[str], text: str) -> str:
     """Dates in every place the dates stage reads: JSON-LD, meta, time, header line, URL."""
     first = values[0] if values else ""
-    json_ld = json.dumps({"@type": "NewsArticle", "datePublished": first, "dateModified": values[-1:]})
+    own = {"@type": "NewsArticle", "datePublished": first, "dateModified": values[-1:]}
+    other = {
+        "@type": "BlogPosting",
+        "datePublished": values[-1] if values else "",
+        "url": "https://www.x.org/b/",
+    }
+    json_ld = json.dumps(
+        {"@graph": [other, {**own, "mainEntityOfPage": {"@id": "https://example.com/2024/12/26/story/"}}]}
+    )
     head = (
         f'<script type="application/ld+json">{json_ld}</script>'
         f'<meta property="article:published_time" content="{first}">'
