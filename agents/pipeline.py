@@ -14,9 +14,9 @@ from agents import StageError
 from agents.clean import clean
 from agents.dates import detect_dates
 from agents.dedupe import article_id_for, content_hash
-from agents.language import detect_language
+from agents.language import analyze as analyze_language
 from agents.limits import DEFAULT_LIMITS, TOO_DEEP, TOO_LARGE, TOO_SLOW, Limits
-from schemas import Article, RawPage, Stage
+from schemas import Article, OtherLanguageSpan, RawPage, Stage
 
 T = TypeVar("T")
 StageObserver = Callable[[Stage, float], None]
@@ -63,7 +63,8 @@ def analyze(raw: RawPage, *, limits: Limits = DEFAULT_LIMITS, observe: StageObse
     budget = limits.stage_seconds
     cleaned = run_stage("clean", lambda: clean(raw, limits=limits), observe, budget)
     text = "\n\n".join(cleaned.paragraphs)
-    language = run_stage("language", lambda: detect_language(text), observe, budget)
+    languages = run_stage("language", lambda: analyze_language(text), observe, budget)
+    language = languages.language
     dates = run_stage("dates", lambda: detect_dates(cleaned, raw.url, raw.fetched_at), observe, budget)
     return Article(
         article_id=article_id_for(raw.url),
@@ -76,6 +77,11 @@ def analyze(raw: RawPage, *, limits: Limits = DEFAULT_LIMITS, observe: StageObse
         text=text,
         language=language.code,
         language_confidence=round(language.confidence, 4),
+        other_language_spans=[
+            OtherLanguageSpan(span.code, span.start, span.end, round(span.confidence, 4))
+            for span in languages.others()
+            if span.code is not None
+        ],
         published_at=dates.published_at,
         published_source=dates.published_source,
         published_confidence=round(dates.published_confidence, 4),

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from streams.broker import LocalBroker, free_port, kafka_version
 from streams.config import Settings
+from streams.connection import client_options
 from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES, ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -67,14 +68,15 @@ class Pipeline:
     log: Path
     web_port: int
 
-    def start_worker(self) -> None:
-        """Start a `khabar worker` process on this pipeline's topics (appending to its log)."""
+    def start_worker(self, *options: str) -> None:
+        """Start a `khabar worker [options]` process on this pipeline's topics (appending to its log)."""
         worker = replace(self.settings, web_port=self.web_port, lag_interval_seconds=2)
         env = {**os.environ, **worker.environment()}
         with self.log.open("ab") as out:
             self.worker = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
-            )
+                [sys.executable, "-m", "streams.cli", "worker", *options],
+                env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
 
     def stop_worker(self, timeout: float = 60.0) -> int:
         """SIGTERM the worker and wait for it to exit; returns its exit code."""
@@ -99,7 +101,7 @@ class Pipeline:
         self, value: bytes, key: bytes | None = None, partition: int | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:  # fmt: skip
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**client_options(self.settings), acks="all")
         await producer.start()
         try:
             await producer.send_and_wait(
@@ -114,7 +116,7 @@ class Pipeline:
         """Read the output topics from the beginning until ``done(records)`` or the deadline."""
         consumer = AIOKafkaConsumer(
             self.topic(ARTICLES), self.topic(DUPLICATES), self.topic(DEAD_LETTERS),
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **client_options(self.settings),
             auto_offset_reset="earliest", enable_auto_commit=False, isolation_level="read_committed",
         )  # fmt: skip
         await consumer.start()
