@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from agents import StageError
 from agents.clean import clean
 from agents.dates import detect_dates
 from agents.dedupe import article_id_for, content_hash
+from agents.dedupe.near import band_keys, shingles, signature
 from agents.language import analyze as analyze_language
 from agents.limits import DEFAULT_LIMITS, TOO_DEEP, TOO_LARGE, TOO_SLOW, Limits
 from schemas import Article, OtherLanguageSpan, RawPage, Stage
@@ -59,7 +61,7 @@ def run_stage(
 
 
 def analyze(raw: RawPage, *, limits: Limits = DEFAULT_LIMITS, observe: StageObserver = _ignore) -> Article:
-    """Clean, detect language and dates, fingerprint. Raises StageError on bad input."""
+    """Clean, detect language and dates. Raises StageError on bad input."""
     budget = limits.stage_seconds
     cleaned = run_stage("clean", lambda: clean(raw, limits=limits), observe, budget)
     text = "\n\n".join(cleaned.paragraphs)
@@ -91,3 +93,23 @@ def analyze(raw: RawPage, *, limits: Limits = DEFAULT_LIMITS, observe: StageObse
         content_hash=content_hash(text),
         page_id=raw.page_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What the dedupe decision needs of an article's text besides its content hash."""
+
+    shingles: frozenset[int]  # 5-word shingle hashes (the exact Jaccard check)
+    bands: list[str]  # MinHash-LSH band keys (the candidates)
+
+
+def fingerprint(
+    article: Article, *, limits: Limits = DEFAULT_LIMITS, observe: StageObserver = _ignore
+) -> Fingerprint:
+    """The article's near-duplicate fingerprint, as a stage within the same time budget."""
+
+    def step() -> Fingerprint:
+        document_shingles = shingles(article.text)
+        return Fingerprint(document_shingles, band_keys(signature(document_shingles)))
+
+    return run_stage("fingerprint", step, observe, limits.stage_seconds)

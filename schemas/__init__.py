@@ -243,7 +243,7 @@ class Article:
         return cls.from_dict(document)
 
 
-Stage = Literal["decode", "clean", "language", "dates", "dedupe", "publish"]
+Stage = Literal["decode", "clean", "language", "dates", "fingerprint", "dedupe", "publish"]
 
 
 @dataclass(frozen=True, slots=True)

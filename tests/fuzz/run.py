@@ -6,14 +6,15 @@
 
 Each case is a ``raw-pages`` record value (:mod:`tests.fuzz.inputs`). It goes through what
 ``analyze-pages`` does: ``RawPage.from_json`` (decode), :func:`agents.pipeline.analyze`
-(clean, language, dates), the fingerprint (shingles, MinHash bands), and the article's JSON
-and schema. A case is fine when it ends as an article or as a SchemaError / StageError with
-a reason. Findings, each saved with its record value as a reproducer:
+(clean, language, dates), :func:`agents.pipeline.fingerprint` (shingles, MinHash bands), and
+the article's JSON and schema. A case is fine when it ends as an article or as a
+SchemaError / StageError with a reason. Findings, each saved with its record value as a reproducer:
 
 * ``escape``: any other exception (in the worker it would stop the agent);
 * ``internal_error``: a StageError wrapping an unexpected exception (a bug behind a dead letter);
-* ``bad_output``: an article with lone surrogates or control characters, that does not match
-  its schema, or that lost the text its input was built from (mojibake);
+* ``bad_output``: an article with lone surrogates or control characters, an other-language
+  span outside its text, or that lost the text its input was built from (mojibake); one that
+  does not match its schema is an ``escape`` (validation raises);
 * ``slow``: a stage over the per-page budget (``--budget``, default the workers' own).
 
 Prints the count, duration, throughput, outcomes, and the slowest page of each stage.
@@ -35,10 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents import StageError
-from agents.dedupe.near import band_keys, shingles, signature
 from agents.language import load_models
 from agents.limits import DEFAULT_LIMITS, Limits
-from agents.pipeline import analyze
+from agents.pipeline import analyze, fingerprint
 from schemas import RawPage, SchemaError, validate
 from tests.fuzz.inputs import Case, Generator, load_corpus
 
@@ -93,6 +93,10 @@ def _output_problem(document: dict[str, object], text: str, expect: str | None) 
         value = document.get(key)
         if isinstance(value, str) and _BAD_CONTROLS.search(value):
             return f"{key} holds a control character or lone surrogate"
+    spans = document.get("other_language_spans")
+    for span in spans if isinstance(spans, list) else []:
+        if not 0 <= span["start"] < span["end"] <= len(text):
+            return "an other-language span is outside the text"
     if expect is not None and expect not in text:
         return "the text it was built from is not in the article (mojibake or lost text)"
     return None
@@ -124,6 +128,7 @@ def check(index: int, case: Case, limits: Limits, budget: float, tally: Tally) -
     if page is not None:
         try:
             article = analyze(page, limits=limits, observe=observe)
+            fingerprint(article, limits=limits, observe=observe)
         except StageError as exc:
             tally.outcomes[f"{exc.stage}/{exc.reason}"] += 1
             if exc.reason == "internal_error":
@@ -138,9 +143,6 @@ def check(index: int, case: Case, limits: Limits, budget: float, tally: Tally) -
             finding("escape", f"analyze: {_where(exc)}", traceback.format_exc())
         else:
             try:
-                started = time.perf_counter()
-                band_keys(signature(shingles(article.text)))
-                times["fingerprint"] = time.perf_counter() - started
                 document = article.to_dict()
                 validate("article", document)
                 article.to_json()

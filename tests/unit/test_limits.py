@@ -14,7 +14,7 @@ from agents import StageError
 from agents.clean import clean
 from agents.clean.content_encoding import decompressed
 from agents.limits import Limits
-from agents.pipeline import analyze, run_stage
+from agents.pipeline import analyze, fingerprint, run_stage
 from schemas import RawPage
 from streams.config import Settings
 
@@ -140,6 +140,17 @@ def test_analyze_applies_the_budget_to_each_stage() -> None:
         analyze(page(ARTICLE), limits=Limits(stage_seconds=1e-9), observe=lambda stage, _: seen.append(stage))
     assert (error.value.stage, error.value.reason) == ("clean", "too_slow")
     assert seen == ["clean"], "a page over the budget goes no further"
+
+
+def test_the_fingerprint_is_a_stage_with_the_same_budget() -> None:
+    article = analyze(page(ARTICLE))
+    seen: list[str] = []
+    prints = fingerprint(article, observe=lambda stage, _: seen.append(stage))
+    assert seen == ["fingerprint"]
+    assert prints.shingles and len(prints.bands) == len(set(prints.bands)) > 1
+    with pytest.raises(StageError) as error:
+        fingerprint(article, limits=Limits(stage_seconds=1e-9))
+    assert (error.value.stage, error.value.reason) == ("fingerprint", "too_slow")
 
 
 # --------------------------------------------------------------------------- configuration

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import get_args
 
 import orjson
 import pytest
@@ -14,6 +15,8 @@ from schemas import (
     OtherLanguageSpan,
     RawPage,
     SchemaError,
+    Stage,
+    json_schema,
     message_headers,
     validate,
 )
@@ -76,6 +79,10 @@ def test_article_and_dead_letter_validate_against_their_json_schemas() -> None:
     headers = dict(letter.kafka_headers())
     assert headers["__streams.errors.offset"] == b"7"
     assert headers[HEADER_SCHEMA_VERSION] == SCHEMA_VERSION.encode()
+
+
+def test_the_dead_letter_schema_names_every_stage() -> None:
+    assert json_schema("dead_letter")["properties"]["stage"]["enum"] == list(get_args(Stage))
 
 
 def test_other_language_spans_round_trip_and_are_validated() -> None:
