@@ -144,7 +144,7 @@ def invalid_utf8(text: str, positions: Sequence[int], junk: Sequence[bytes]) -> 
     return bytes(data)
 
 
-def with_bidi(text: str, positions: Sequence[int], marks: str) -> str:
+def with_bidi(text: str, positions: Sequence[int], marks: Sequence[str]) -> str:
     """``text`` with bidi controls and zero-width characters inserted at ``positions``."""
     chars = list(text)
     for position, mark in zip(positions, marks, strict=False):
@@ -158,7 +158,8 @@ def compressed(body: bytes, coding: str) -> bytes:
     if coding == "deflate":
         return zlib.compress(body)
     if coding == "br":
-        return brotli.compress(body, quality=5)
+        packed: bytes = brotli.compress(body, quality=5)  # brotli ships no type information
+        return packed
     raise ValueError(coding)
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from agents import StageError
 from agents.clean import REASONS, Cleaned, clean
 from agents.dates import detect_dates
-from agents.language import detect_language
+from agents.language import analyze as analyze_language
 from agents.limits import DEFAULT_LIMITS
 from agents.pipeline import analyze
 from schemas import Article, RawPage, SchemaError, validate
@@ -197,9 +197,16 @@ def test_analyze_gives_an_article_or_a_stage_error_with_a_reason(page: RawPage) 
 @FAST
 @given(st.text(max_size=5000))
 def test_the_language_stage_accepts_any_text(text: str) -> None:
-    guess = detect_language(text)
+    languages = analyze_language(text)
+    guess = languages.language
     assert guess.code is None or re.fullmatch("[a-z]{2}", guess.code)
     assert 0.0 <= guess.confidence <= 1.0
+    end = 0
+    for span in languages.spans:  # in text order, inside the text, not overlapping
+        assert end <= span.start < span.end <= len(text)
+        assert 0.0 <= span.confidence <= 1.0
+        end = span.end
+    assert set(languages.others()) <= set(languages.spans)
 
 
 @FAST
