@@ -30,8 +30,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from agents import StageError
 from agents.dedupe import Ref, document_ref
 from agents.dedupe.clusters import Decision, Pending, bucket_answer, ref
-from agents.dedupe.near import band_keys, jaccard, shingles, signature
-from agents.pipeline import analyze
+from agents.dedupe.near import jaccard
+from agents.pipeline import analyze, fingerprint
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
 from streams.config import Settings
@@ -192,20 +192,17 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             finally:
                 metrics.observe_stage("decode", time.perf_counter() - started)
             try:
-                article = analyze(page, max_page_bytes=settings.max_page_bytes, observe=metrics.observe_stage)
+                article = analyze(page, limits=settings.limits, observe=metrics.observe_stage)
+                prints = fingerprint(article, limits=settings.limits, observe=metrics.observe_stage)
             except StageError as exc:
                 await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
                 metrics.progress()
                 continue
-            started = time.perf_counter()
-            document_shingles = shingles(article.text)
-            bands = band_keys(signature(document_shingles))
-            metrics.observe_stage("fingerprint", time.perf_counter() - started)
             metrics.analyzed(article)
             log.debug("analyzed %s -> %s (%s)", page.url, article.article_id, article.language)
             await internal(
                 documents, article.article_id,
-                {"document": article.to_dict(), "shingles": sorted(document_shingles), "bands": bands},
+                {"document": article.to_dict(), "shingles": sorted(prints.shingles), "bands": prints.bands},
                 article.page_id,
             )  # fmt: skip
             metrics.progress()

@@ -237,9 +237,7 @@ def process(paths: tuple[str, ...], output: Path, progress: bool) -> None:
     from streams.sources import read_pages
 
     with output.open("wb") as out:
-        summary = process_pages(
-            read_pages(paths), out, progress=progress, max_page_bytes=_settings().max_page_bytes
-        )
+        summary = process_pages(read_pages(paths), out, progress=progress, limits=_settings().limits)
     click.echo(summary.describe(), err=True)
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from agents.dedupe import article_id_for, content_hash, document_ref, normalize_for_matching
+from agents.dedupe import article_id_for, canonical_url, content_hash, document_ref, normalize_for_matching
 from agents.dedupe.clusters import BUCKET_SIZE, Decision, LocalDeduplicator, Pending, bucket_answer
 from agents.dedupe.near import BANDS, band_keys, shingles, signature
 
@@ -102,3 +102,11 @@ def test_a_correction_before_the_decision_is_remembered() -> None:
     assert not state.earlier_arrived(early, 1.0, "exact")  # undecided: nothing to re-publish yet
     state.owner_answered(None)  # the owner table had answered before the earlier copy took the hash
     assert state.decision() == Decision(early[1], "exact", 1.0, early)
+
+
+def test_a_url_urllib_cannot_parse_is_its_own_identity() -> None:
+    # Found by the fuzz run: a port out of range or a broken IPv6 host made analyze raise
+    # ValueError outside any stage, which would have stopped the worker's agent.
+    for url in ("http://example.com:99999999/a", "http://[::1/a", "http://example.com:port/a"):
+        assert canonical_url(url) == url
+        assert article_id_for(url) == article_id_for(f" {url} ")
