@@ -14,11 +14,16 @@ so it is plain JSON) and :meth:`Pending.decision` decides once all have arrived.
 answers are idempotent (sets, not counters), so redelivered messages change nothing.
 Documents are ordered by :data:`Ref` = (event time, article_id); a duplicate always points
 to a strictly earlier document, so there are no cycles and each cluster has one root.
+
+:class:`Horizon` bounds it all in event time: a document is only compared with documents at
+most ``span`` earlier or later, so state older than the newest event time minus the span
+(and an allowance for late arrivals) can be freed without changing any decision.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from agents.dedupe import Ref
@@ -32,17 +37,78 @@ def ref(value: Any) -> Ref:
     return (str(time), str(article_id))
 
 
-def bucket_answer(bucket: list[Ref], document: Ref) -> tuple[list[Ref], list[Ref], list[Ref]]:
+def event_time(document: Ref) -> datetime:
+    return datetime.fromisoformat(document[0])
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far apart in event time two documents can be and still be duplicates.
+
+    ``span`` is the horizon itself; ``lateness`` is how late (behind the newest event time
+    seen) a document may arrive and still be decided exactly as in time order. State older
+    than the newest event time minus both is never needed again: :meth:`cutoff`.
+    """
+
+    span: timedelta = timedelta(days=30)
+    lateness: timedelta = timedelta(days=1)
+
+    def within(self, earlier: Ref, later: Ref) -> bool:
+        return event_time(later) - event_time(earlier) <= self.span
+
+    def cutoff(self, newest: Ref | datetime) -> datetime:
+        """Documents before this instant can be forgotten once ``newest`` has been seen."""
+        newest_time = event_time(newest) if isinstance(newest, tuple) else newest
+        return newest_time - self.span - self.lateness
+
+    def expired(self, document: Ref, cutoff: datetime) -> bool:
+        return event_time(document) < cutoff
+
+
+def bucket_answer(
+    bucket: list[Ref], document: Ref, horizon: Horizon
+) -> tuple[list[Ref], list[Ref], list[Ref]]:
     """(earlier documents, later documents, the bucket with ``document`` in it).
 
-    A bucket keeps its :data:`BUCKET_SIZE` earliest documents: the later ones of a big
-    cluster are found through those, and the state per band stays bounded.
+    Only documents within the horizon of ``document`` are answered. A bucket keeps its
+    :data:`BUCKET_SIZE` earliest documents that are not expired next to ``document``: the
+    later ones of a big cluster are found through those, and the state per band stays bounded.
     """
     others = [entry for entry in bucket if entry[1] != document[1]]
-    earlier = [entry for entry in others if entry < document]
-    later = [entry for entry in others if entry > document]
-    updated = sorted({*bucket, document})[:BUCKET_SIZE]
+    earlier = [entry for entry in others if entry < document and horizon.within(entry, document)]
+    later = [entry for entry in others if entry > document and horizon.within(document, entry)]
+    cutoff = horizon.cutoff(document)
+    kept = {entry for entry in bucket if not horizon.expired(entry, cutoff)}
+    updated = sorted({*kept, document})[:BUCKET_SIZE]
     return earlier, later, updated
+
+
+Owners = tuple[Ref, Ref]  # the earliest and the latest document seen with one content hash
+
+
+def owner_answer(
+    owners: Owners | None, document: Ref, horizon: Horizon
+) -> tuple[Ref | None, Owners, Ref | None]:
+    """The content-hash owners' answer to ``document``: (the earlier copy it duplicates, the
+    owners with it, a previous earliest that ``document`` now precedes and must correct).
+
+    The original is the earliest copy within the horizon; when that one is too old, the
+    latest earlier copy (so a story re-published for months stays one chain of exact copies).
+    """
+    if owners is None:
+        return None, (document, document), None
+    earliest, latest = owners
+    originals = [
+        owner
+        for owner in (earliest, latest)
+        if owner < document and owner[1] != document[1] and horizon.within(owner, document)
+    ]
+    updated = (min(earliest, document), max(latest, document))
+    corrected = (
+        earliest if document < earliest and earliest[1] != document[1] and horizon.within(document, earliest)
+        else None
+    )  # fmt: skip
+    return (min(originals) if originals else None), updated, corrected
 
 
 @dataclass
@@ -160,15 +226,16 @@ class LocalDeduplicator:
     Feed documents in (event time, article_id) order and no correction is ever needed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, horizon: Horizon | None = None) -> None:
+        self._horizon = horizon or Horizon()
         self._buckets: dict[str, list[Ref]] = {}
-        self._owners: dict[str, Ref] = {}
+        self._owners: dict[str, Owners] = {}
         self._states: dict[str, Pending] = {}
 
     def decide(self, me: Ref, content_hash: str, shingle_set: frozenset[int], bands: list[str]) -> Decision:
         state = Pending(me=me, content_hash=content_hash, shingles=sorted(shingle_set))
         for band in bands:
-            earlier, _, self._buckets[band] = bucket_answer(self._buckets.get(band, []), me)
+            earlier, _, self._buckets[band] = bucket_answer(self._buckets.get(band, []), me, self._horizon)
             for candidate in state.band_answered(int(band[:2]), earlier):
                 other = self._states.get(candidate[1])
                 if other is None or other.decided is None:
@@ -176,8 +243,8 @@ class LocalDeduplicator:
                     continue
                 state.verdict(candidate[1], jaccard(other.shingles, state.shingles), other.decided.canonical)
         owner = self._owners.get(content_hash)
-        state.owner_answered(owner if owner is not None and owner[1] != me[1] else None)
-        self._owners[content_hash] = min(me, owner) if owner is not None else me
+        original, self._owners[content_hash], _ = owner_answer(owner, me, self._horizon)
+        state.owner_answered(original)
         state.decided = state.decision()
         self._states[me[1]] = state
         return state.decided

@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from agents.dedupe import article_id_for, content_hash, document_ref, normalize_for_matching
-from agents.dedupe.clusters import BUCKET_SIZE, Decision, LocalDeduplicator, Pending, bucket_answer
+from agents.dedupe.clusters import (
+    BUCKET_SIZE,
+    Decision,
+    Horizon,
+    LocalDeduplicator,
+    Pending,
+    bucket_answer,
+    owner_answer,
+)
 from agents.dedupe.near import BANDS, band_keys, shingles, signature
 
 T0 = datetime(2026, 2, 6, tzinfo=UTC)
@@ -61,10 +69,10 @@ def test_exact_and_near_copies_point_to_the_earliest_document() -> None:
 def test_bucket_answers_split_earlier_and_later_and_stay_bounded() -> None:
     me = ("2026-02-06T00:05:00+00:00", "m" * 32)
     bucket = [(f"2026-02-06T00:0{i}:00+00:00", str(i) * 32) for i in range(10)]
-    earlier, later, updated = bucket_answer(bucket, me)
+    earlier, later, updated = bucket_answer(bucket, me, Horizon())
     assert all(e < me for e in earlier) and all(x > me for x in later)
     assert me in updated and len(updated) == BUCKET_SIZE and updated == sorted(updated)
-    assert bucket_answer(updated, me)[2] == updated  # idempotent
+    assert bucket_answer(updated, me, Horizon())[2] == updated  # idempotent
 
 
 def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> None:
@@ -102,3 +110,59 @@ def test_a_correction_before_the_decision_is_remembered() -> None:
     assert not state.earlier_arrived(early, 1.0, "exact")  # undecided: nothing to re-publish yet
     state.owner_answered(None)  # the owner table had answered before the earlier copy took the hash
     assert state.decision() == Decision(early[1], "exact", 1.0, early)
+
+
+DAY = timedelta(days=1)
+HORIZON = Horizon(span=timedelta(days=30), lateness=DAY)
+
+
+def at(days: float, name: str) -> tuple[str, str]:
+    return document_ref(name * 32, T0 + days * DAY)
+
+
+def test_no_duplicate_beyond_the_horizon_and_copies_after_it_point_to_the_new_one() -> None:
+    dedup = LocalDeduplicator(HORIZON)
+    assert decide(dedup, "a", T0, BODY).duplicate_of is None
+    assert decide(dedup, "b", T0 + 29 * DAY, BODY).duplicate_of == "a" * 32  # inside: exact copy
+    assert decide(dedup, "c", T0 + 29.5 * DAY, BODY).duplicate_of == "a" * 32
+    # a is 31 days older: d is compared with the copies inside the horizon only, and chains on
+    assert decide(dedup, "d", T0 + 31 * DAY, BODY) == Decision("c" * 32, "exact", 1.0, at(29.5, "c"))
+    assert decide(dedup, "e", T0 + 32 * DAY, BODY).duplicate_of == "d" * 32
+    edited = "القاهرة - (وكالات) - " + BODY
+    assert decide(dedup, "f", T0 + 70 * DAY, edited).duplicate_of is None  # near copy, 38 days after e
+    assert decide(dedup, "g", T0 + 71 * DAY, edited + " .").duplicate_of == "f" * 32
+
+
+def test_buckets_answer_within_the_horizon_and_drop_expired_entries() -> None:
+    old, recent, later = at(0, "o"), at(20, "r"), at(45, "l")
+    me = at(40, "m")
+    earlier, after, updated = bucket_answer([old, recent, later], me, HORIZON)
+    assert earlier == [recent] and after == [later]  # old is 40 days before: no candidate
+    assert old not in updated and updated == [recent, me, later]
+    # a document arriving late by less than the allowed lateness still finds what it should
+    late = at(30.5, "x")
+    assert bucket_answer([old, recent, me], late, HORIZON)[0] == [recent]
+    assert old in bucket_answer([old], at(30.9, "y"), HORIZON)[2]  # kept: within span + lateness
+    assert old not in bucket_answer([old], at(31.1, "z"), HORIZON)[2]
+
+
+def test_owner_answers_the_earliest_copy_within_the_horizon() -> None:
+    first, copy, much_later = at(0, "a"), at(10, "b"), at(35, "c")
+    assert owner_answer(None, first, HORIZON) == (None, (first, first), None)
+    assert owner_answer((first, first), first, HORIZON) == (None, (first, first), None)  # a replay
+    assert owner_answer((first, first), copy, HORIZON) == (first, (first, copy), None)
+    assert owner_answer((first, copy), copy, HORIZON) == (first, (first, copy), None)  # a replay
+    assert owner_answer((copy, copy), first, HORIZON) == (None, (first, copy), copy)  # earlier, late
+    # the earliest is too old for c: the latest earlier copy is its original
+    assert owner_answer((first, copy), much_later, HORIZON) == (copy, (first, much_later), None)
+    assert owner_answer((first, first), much_later, HORIZON) == (None, (first, much_later), None)
+    # a copy from before the horizon of the earliest arriving late corrects nobody
+    assert owner_answer((much_later, much_later), first, HORIZON) == (None, (first, much_later), None)
+
+
+def test_horizon_cutoff_leaves_room_for_the_span_and_the_lateness() -> None:
+    newest = at(100, "n")
+    cutoff = HORIZON.cutoff(newest)
+    assert cutoff == T0 + 69 * DAY
+    assert HORIZON.expired(at(68.9, "a"), cutoff) and not HORIZON.expired(at(69, "b"), cutoff)
+    assert HORIZON.within(at(70, "a"), at(100, "b")) and not HORIZON.within(at(69.9, "a"), at(100, "b"))
