@@ -79,9 +79,13 @@ class Settings:
             "KHABAR_APP_ID": self.app_id,
             "KHABAR_PARTITIONS": str(self.partitions),
             "KHABAR_REPLICATION_FACTOR": str(self.replication_factor),
+            "KHABAR_RAW_RETENTION_HOURS": str(self.raw_retention_hours),
             "KHABAR_DATA_DIR": str(self.data_dir),
             "KHABAR_WEB_HOST": self.web_host,
             "KHABAR_WEB_PORT": str(self.web_port),
+            "KHABAR_PROCESSING_GUARANTEE": self.processing_guarantee,
+            "KHABAR_MAX_PAGE_BYTES": str(self.max_page_bytes),
+            "KHABAR_GROUP_INSTANCE_ID": self.group_instance_id,
             "KHABAR_LAG_INTERVAL_SECONDS": str(int(self.lag_interval_seconds)),
             "KHABAR_STALL_SECONDS": str(int(self.stall_seconds)),
         }
