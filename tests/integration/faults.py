@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import aiohttp
 import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
@@ -83,6 +84,27 @@ async def first_output(
         pipeline.check_workers()
         return False
     return True
+
+
+async def ready(port: int, timeout: float = 120.0) -> int:
+    """Wait until the worker on ``port`` is ready (assignment done, tables recovered) with some
+    partitions; returns how many it has."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/health/ready") as response:
+                    body = await response.json()
+                    if response.status == 200 and body["assigned"] > 0:
+                        return int(body["assigned"])
+            except aiohttp.ClientError:
+                pass  # not listening yet
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"the worker on port {port} was not ready with partitions in {timeout:.0f}s"
+                )
+            await asyncio.sleep(0.5)  # the next readiness probe; bounded by the deadline
 
 
 def clusters_of(report: Audit, ids: set[str]) -> Clusters:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import orjson
 import pytest
 
@@ -23,7 +22,15 @@ from streams.feed import feed
 from streams.topics import DOCUMENTS, internal_topic
 from tests.integration.clusters import corpus
 from tests.integration.conftest import new_pipeline
-from tests.integration.faults import bad_records, first_output, kill_nine_cycles, publish, settled, waves
+from tests.integration.faults import (
+    bad_records,
+    first_output,
+    kill_nine_cycles,
+    publish,
+    ready,
+    settled,
+    waves,
+)
 
 # Each scenario waits up to SETTLE_SECONDS (240 s) for the audit after its fault.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -83,26 +90,6 @@ async def test_broker_stop_and_start_mid_stream(own_broker: LocalBroker, tmp_pat
     assert report.outcomes[DEAD_LETTER] == 3
 
 
-async def assigned_partitions(port: int, timeout: float = 120.0) -> int:
-    """Wait until the worker on ``port`` is ready (assignment done, tables recovered); its partitions."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/health/ready") as response:
-                    body = await response.json()
-                    if response.status == 200 and body["assigned"] > 0:
-                        return int(body["assigned"])
-            except aiohttp.ClientError:
-                pass  # not listening yet
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"the worker on port {port} was not ready with partitions in {timeout:.0f}s"
-                )
-            await asyncio.sleep(0.5)  # the next readiness probe; bounded by the deadline
-
-
 async def test_rebalance_from_1_to_3_workers_and_back_under_load(kafka: str, tmp_path: Path) -> None:
     pipeline = await new_pipeline(kafka, tmp_path, partitions=4)
     pipeline.start_worker()
@@ -114,7 +101,7 @@ async def test_rebalance_from_1_to_3_workers_and_back_under_load(kafka: str, tmp
         assert await first_output(pipeline, first)
         ports = [pipeline.add_worker(), pipeline.add_worker()]  # join while the first wave is processed
         await feed(second, pipeline.settings, progress=False)
-        assigned = [await assigned_partitions(port) for port in ports]
+        assigned = [await ready(port) for port in ports]
         await feed(third, pipeline.settings, progress=False)
         assert await first_output(pipeline, third)
         exits = [pipeline.remove_worker(), pipeline.remove_worker()]  # leave with the third wave in flight
