@@ -14,8 +14,8 @@ from agents import StageError
 from agents.clean import DEFAULT_MAX_SIZE, clean
 from agents.dates import detect_dates
 from agents.dedupe import article_id_for, content_hash
-from agents.language import detect_language
-from schemas import Article, RawPage, Stage
+from agents.language import analyze as analyze_language
+from schemas import Article, OtherLanguageSpan, RawPage, Stage
 
 T = TypeVar("T")
 StageObserver = Callable[[Stage, float], None]
@@ -51,7 +51,8 @@ def analyze(
     """Clean, detect language and dates, fingerprint. Raises StageError on bad input."""
     cleaned = run_stage("clean", lambda: clean(raw, max_size=max_page_bytes), observe)
     text = "\n\n".join(cleaned.paragraphs)
-    language = run_stage("language", lambda: detect_language(text), observe)
+    languages = run_stage("language", lambda: analyze_language(text), observe)
+    language = languages.language
     dates = run_stage("dates", lambda: detect_dates(cleaned, raw.url, raw.fetched_at), observe)
     return Article(
         article_id=article_id_for(raw.url),
@@ -64,6 +65,11 @@ def analyze(
         text=text,
         language=language.code,
         language_confidence=round(language.confidence, 4),
+        other_language_spans=[
+            OtherLanguageSpan(span.code, span.start, span.end, round(span.confidence, 4))
+            for span in languages.others()
+            if span.code is not None
+        ],
         published_at=dates.published_at,
         published_source=dates.published_source,
         published_confidence=round(dates.published_confidence, 4),

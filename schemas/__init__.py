@@ -166,6 +166,21 @@ class RawPage:
 DuplicateKind = Literal["exact", "near"]
 
 
+@dataclass(frozen=True, slots=True)
+class OtherLanguageSpan:
+    """``text[start:end]`` of an Article is in ``language``, not the article's language.
+
+    Offsets count Unicode code points (Python ``str`` indices; in JavaScript, where strings
+    count UTF-16 units, characters outside the BMP such as emoji count twice). A span is whole
+    sentences (or paragraphs), punctuation included, without surrounding spaces.
+    """
+
+    language: str  # ISO 639-1
+    start: int
+    end: int
+    confidence: float  # that the span is in ``language``
+
+
 @dataclass(slots=True)
 class Article:
     """A normalized article; field names are the contract other tools read."""
@@ -187,6 +202,9 @@ class Article:
     subtitle: str | None = None
     authors: list[str] = field(default_factory=list)
     language_confidence: float = 0.0
+    # Parts of ``text`` in another language (an English caption in an Arabic article), in
+    # text order; empty when the text is in one language.
+    other_language_spans: list[OtherLanguageSpan] = field(default_factory=list)
     published_source: str | None = None
     published_confidence: float = 0.0
     updated_at: datetime | None = None
@@ -207,6 +225,9 @@ class Article:
     def from_dict(cls, document: dict[str, Any]) -> Article:
         values = dict(document)
         values["fetched_at"] = _parse_time(values["fetched_at"], "fetched_at")
+        values["other_language_spans"] = [
+            OtherLanguageSpan(**span) for span in values.get("other_language_spans", [])
+        ]
         for key in ("published_at", "updated_at"):
             if values.get(key) is not None:
                 values[key] = _parse_time(values[key], key)

@@ -35,6 +35,7 @@ from agents.pipeline import analyze
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
 from streams.config import Settings
+from streams.connection import faust_credentials
 from streams.lag import LagProbe
 from streams.metrics import PipelineMetrics
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     app = KhabarApp(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers.replace(',', ';kafka://')}",
+        broker_credentials=faust_credentials(settings),
         store="rocksdb://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,
@@ -153,7 +155,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     source_topics = {settings.topic(topics.RAW_PAGES)} | {
         t.get_topic_name() for t in (documents, answers, verify, bands_topic, by_hash)
     }
-    lag_probe = LagProbe(settings.bootstrap_servers)
+    lag_probe = LagProbe(settings)
 
     async def internal(topic: faust.TopicT, key: str, value: dict[str, Any], trace: str | None) -> None:
         await topic.send(

@@ -42,6 +42,7 @@ from tqdm import tqdm
 from agents.dedupe import article_id_for
 from schemas import RawPage
 from streams.config import Settings
+from streams.connection import client_options
 from streams.lag import LagProbe
 from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES, INTERNAL_TOPICS, RAW_PAGES, internal_topic
 
@@ -270,7 +271,7 @@ async def read(
     """Read ``raw-pages`` (from ``since``, only ``partitions`` if given) and the three outputs
     (whole), committed records only, up to their ends as of now. Keys: the short topic names."""
     short = {settings.topic(name): name for name in (RAW_PAGES, ARTICLES, DUPLICATES, DEAD_LETTERS)}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         assigned = await _partitions(admin, list(short))
@@ -283,7 +284,7 @@ async def read(
             raise AuditError(f"{raw_topic} has no partition {sorted(set(partitions) - known)}")
         assigned = [tp for tp in assigned if tp.topic != raw_topic or tp.partition in partitions]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        **client_options(settings), enable_auto_commit=False,
         isolation_level="read_committed", max_partition_fetch_bytes=4 * 1_048_576,
     )  # fmt: skip
     await consumer.start()
@@ -332,13 +333,13 @@ async def read(
 async def in_flight(settings: Settings) -> int:
     """Records of raw-pages and the internal topics the pipeline's group has not committed yet."""
     names = [settings.topic(RAW_PAGES)] + [internal_topic(settings, name) for name in INTERNAL_TOPICS]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         partitions = await _partitions(admin, names)
     finally:
         await admin.close()
-    probe = LagProbe(settings.bootstrap_servers)
+    probe = LagProbe(settings)
     try:
         return sum((await probe.measure(settings.app_id, partitions)).values())
     finally:

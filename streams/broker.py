@@ -3,7 +3,9 @@
 The broker's jars come from Maven Central through ``deploy/kafka/pom.xml`` and are cached
 under ``~/.cache/khabar/kafka-<version>/libs``; the machine's Java 17+ runs ``kafka.Kafka``.
 ``khabar broker start|stop|status``, ``khabar run`` and the integration tests' fixture all
-use :class:`LocalBroker`.
+use :class:`LocalBroker`. It always listens in PLAINTEXT on 127.0.0.1; with a
+:class:`SaslSslListener` it also listens in SASL_SSL (TLS + SCRAM-SHA-512), as a secured
+production cluster does (``tests/integration/test_security.py``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.config import Settings
+from streams.connection import connection_problem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
@@ -106,22 +110,26 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def _cluster_answers(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
-    try:
-        await admin.start()
-        await admin.describe_cluster()
-        return True
-    except Exception:
-        return False
-    finally:
-        with contextlib.suppress(Exception):
-            await admin.close()
-
-
 def broker_answers(bootstrap: str) -> bool:
-    """True when a Kafka broker at ``bootstrap`` answers a metadata request."""
-    return asyncio.run(_cluster_answers(bootstrap))
+    """True when a PLAINTEXT Kafka listener at ``bootstrap`` answers a metadata request."""
+    return asyncio.run(connection_problem(Settings(broker=bootstrap), timeout=3.0)) is None
+
+
+@dataclass(frozen=True)
+class SaslSslListener:
+    """An extra listener named SASL_SSL on 127.0.0.1: TLS, then a SCRAM-SHA-512 login.
+
+    ``keystore`` is a PEM file with the server's unencrypted PKCS#8 private key and its
+    certificate chain (it must name 127.0.0.1, the advertised host). The SCRAM ``users``
+    (name -> password) are written into the metadata when the storage is formatted, so they
+    exist from the first start. With a ``truststore`` (PEM CA certificates) the listener also
+    requires a client certificate signed by one of them.
+    """
+
+    port: int
+    keystore: Path
+    users: dict[str, str] = field(repr=False)
+    truststore: Path | None = None
 
 
 @dataclass
@@ -132,10 +140,18 @@ class LocalBroker:
     port: int
     controller_port: int
     cache_dir: Path
+    sasl_ssl: SaslSslListener | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def secure_bootstrap(self) -> str:
+        """The SASL_SSL listener's address (there must be one)."""
+        if self.sasl_ssl is None:
+            raise BrokerError("this broker has no SASL_SSL listener")
+        return f"127.0.0.1:{self.sasl_ssl.port}"
 
     @property
     def state_file(self) -> Path:
@@ -151,7 +167,7 @@ class LocalBroker:
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": (f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"),
+            "listeners": self._plain_listeners(),
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -167,10 +183,54 @@ class LocalBroker:
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "true",
         }
+        if self.sasl_ssl is not None:
+            properties.update(self._sasl_ssl_properties(self.sasl_ssl))
         config = self.home / "server.properties"
         config.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
         (self.home / "log4j2.properties").write_text(_LOG4J2)
         return config
+
+    def _sasl_ssl_properties(self, listener: SaslSslListener) -> dict[str, str]:
+        prefix = "listener.name.sasl_ssl."
+        properties = {
+            "listeners": f"{self._plain_listeners()},SASL_SSL://127.0.0.1:{listener.port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port},SASL_SSL://127.0.0.1:{listener.port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+            f"{prefix}sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            f"{prefix}scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            f"{prefix}ssl.keystore.type": "PEM",
+            f"{prefix}ssl.keystore.location": str(listener.keystore),
+        }
+        if listener.truststore is not None:
+            properties |= {
+                f"{prefix}ssl.truststore.type": "PEM",
+                f"{prefix}ssl.truststore.location": str(listener.truststore),
+                f"{prefix}ssl.client.auth": "required",
+            }
+        return properties
+
+    def _plain_listeners(self) -> str:
+        return f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+
+    def _format_storage(self, libs: Path, config: Path) -> None:
+        """Format the data directory (first start only), with the SCRAM users if any."""
+        cluster_id = str(uuid.uuid4().hex[:22])
+        users = self.sasl_ssl.users if self.sasl_ssl is not None else {}
+        scram: list[str] = []
+        for name, password in users.items():
+            scram += ["--add-scram", f'SCRAM-SHA-512=[name={name},password="{password}"]']
+        format_cmd = self._java_command(
+            libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *scram,
+            heap="256m",
+        )  # fmt: skip
+        result = subprocess.run(format_cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            output = f"{result.stdout}{result.stderr}"
+            for password in users.values():
+                output = output.replace(password, "***")
+            raise BrokerError(f"formatting Kafka storage failed:\n{output}")
 
     def _java_command(self, libs: Path, main: str, *args: str, heap: str = "512m") -> list[str]:
         return [
@@ -210,21 +270,15 @@ class LocalBroker:
             if broker_answers(self.bootstrap):
                 return
             raise BrokerError(f"a broker process from {self.home} is running but not answering")
-        for port in (self.port, self.controller_port):
+        extra = [self.sasl_ssl.port] if self.sasl_ssl is not None else []
+        for port in (self.port, self.controller_port, *extra):
             if _port_open(port):
                 raise BrokerError(f"port {port} is already in use; set KHABAR_LOCAL_BROKER_PORT")
         libs = ensure_jars(self.cache_dir)
         self.home.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
         if not (self.home / "data" / "meta.properties").exists():
-            cluster_id = str(uuid.uuid4().hex[:22])
-            format_cmd = self._java_command(
-                libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
-                heap="256m",
-            )  # fmt: skip
-            result = subprocess.run(format_cmd, capture_output=True, text=True, check=False)
-            if result.returncode != 0:
-                raise BrokerError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+            self._format_storage(libs, config)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
                 self._java_command(libs, "kafka.Kafka", str(config)),

@@ -12,6 +12,7 @@ import click
 
 from streams.broker import BrokerError, broker_answers, default_local_broker
 from streams.config import Settings
+from streams.connection import connection_problem
 
 
 def _settings() -> Settings:
@@ -19,9 +20,10 @@ def _settings() -> Settings:
 
 
 def _require_broker(settings: Settings) -> None:
-    if not broker_answers(settings.bootstrap_servers):
+    problem = asyncio.run(connection_problem(settings))
+    if problem is not None:
         hint = "" if settings.broker else " (start one with `khabar broker start`, or set KHABAR_BROKER)"
-        raise click.ClickException(f"no Kafka broker answers at {settings.bootstrap_servers}{hint}")
+        raise click.ClickException(f"{problem}{hint}")
 
 
 @click.group()

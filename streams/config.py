@@ -17,9 +17,39 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {value!r}") from exc
 
 
+def _env_file(name: str) -> Path | None:
+    """A file named by ``name``, which must exist when set."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise SystemExit(f"{name} names {value!r}, which is not a readable file")
+    return path
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or default
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def read_secret(path: Path) -> str:
+    """A secret kept in a file (a Kubernetes or Docker secret): its text without the final newline."""
+    try:
+        return path.read_text("utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"cannot read the secret file {path}: {type(exc).__name__}") from None
+
+
 def default_cache_dir() -> Path:
     configured = os.environ.get("KHABAR_CACHE_DIR", "").strip()
     return Path(configured) if configured else Path.home() / ".cache" / "khabar"
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
 
 @dataclass(frozen=True)
@@ -42,6 +72,15 @@ class Settings:
     lag_interval_seconds: float = 10.0
     stall_seconds: float = 300.0
     cache_dir: Path = field(default_factory=default_cache_dir)
+    # How every Kafka client connects (streams/connection.py turns these into client options).
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: str = field(default="", repr=False)  # never in a repr, a log or an error message
+    sasl_password_file: Path | None = None  # where sasl_password came from, if from a file
+    ssl_cafile: Path | None = None  # CA certificates that sign the brokers'; None: the system's
+    ssl_certfile: Path | None = None  # client certificate (PEM), for brokers that require one
+    ssl_keyfile: Path | None = None  # its private key (PEM); None: it is in ssl_certfile
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +90,19 @@ class Settings:
         if guarantee not in ("at_least_once", "exactly_once"):
             raise SystemExit(
                 f"KHABAR_PROCESSING_GUARANTEE must be at_least_once or exactly_once, got {guarantee!r}"
+            )
+        protocol = _env_choice("KHABAR_SECURITY_PROTOCOL", "PLAINTEXT", SECURITY_PROTOCOLS)
+        password_file = _env_file("KHABAR_SASL_PASSWORD_FILE")
+        password = os.environ.get("KHABAR_SASL_PASSWORD", "")
+        if password and password_file:
+            raise SystemExit("set KHABAR_SASL_PASSWORD or KHABAR_SASL_PASSWORD_FILE, not both")
+        if password_file:
+            password = read_secret(password_file)
+        username = os.environ.get("KHABAR_SASL_USERNAME", "").strip()
+        if protocol.startswith("SASL_") and not (username and password):
+            raise SystemExit(
+                f"KHABAR_SECURITY_PROTOCOL={protocol} needs KHABAR_SASL_USERNAME and "
+                "KHABAR_SASL_PASSWORD (or KHABAR_SASL_PASSWORD_FILE)"
             )
         return cls(
             broker=os.environ.get("KHABAR_BROKER", "").strip(),
@@ -69,10 +121,25 @@ class Settings:
             lag_interval_seconds=_env_int("KHABAR_LAG_INTERVAL_SECONDS", 10),
             stall_seconds=_env_int("KHABAR_STALL_SECONDS", 300),
             cache_dir=cache_dir,
+            security_protocol=protocol,
+            sasl_mechanism=_env_choice("KHABAR_SASL_MECHANISM", "SCRAM-SHA-512", SASL_MECHANISMS),
+            sasl_username=username,
+            sasl_password=password,
+            sasl_password_file=password_file,
+            ssl_cafile=_env_file("KHABAR_SSL_CAFILE"),
+            ssl_certfile=_env_file("KHABAR_SSL_CERTFILE"),
+            ssl_keyfile=_env_file("KHABAR_SSL_KEYFILE"),
         )
 
     def environment(self) -> dict[str, str]:
-        """These settings as the variables ``from_env`` reads: for a worker in a child process."""
+        """These settings as the variables ``from_env`` reads: for a worker in a child process.
+
+        A password read from a file is passed on as the file's path, not as the secret.
+        """
+        if self.sasl_password_file is not None:
+            password = {"KHABAR_SASL_PASSWORD_FILE": str(self.sasl_password_file), "KHABAR_SASL_PASSWORD": ""}
+        else:
+            password = {"KHABAR_SASL_PASSWORD_FILE": "", "KHABAR_SASL_PASSWORD": self.sasl_password}
         return {
             "KHABAR_BROKER": self.bootstrap_servers,
             "KHABAR_TOPIC_PREFIX": self.topic_prefix,
@@ -88,6 +155,13 @@ class Settings:
             "KHABAR_GROUP_INSTANCE_ID": self.group_instance_id,
             "KHABAR_LAG_INTERVAL_SECONDS": str(int(self.lag_interval_seconds)),
             "KHABAR_STALL_SECONDS": str(int(self.stall_seconds)),
+            "KHABAR_SECURITY_PROTOCOL": self.security_protocol,
+            "KHABAR_SASL_MECHANISM": self.sasl_mechanism,
+            "KHABAR_SASL_USERNAME": self.sasl_username,
+            **password,
+            "KHABAR_SSL_CAFILE": str(self.ssl_cafile or ""),
+            "KHABAR_SSL_CERTFILE": str(self.ssl_certfile or ""),
+            "KHABAR_SSL_KEYFILE": str(self.ssl_keyfile or ""),
         }
 
     def topic(self, name: str) -> str:

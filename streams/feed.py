@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from schemas import RawPage, message_headers
 from streams.config import Settings
+from streams.connection import client_options
 from streams.sources import Skipped, SourceProblem
 from streams.topics import RAW_PAGES, ensure_topics
 
@@ -121,7 +122,7 @@ class FeedSummary:
 
 def producer_for(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         acks="all",
         enable_idempotence=True,
         linger_ms=10,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from streams.config import Settings
+from streams.connection import client_options
+
 
 async def group_lag(
     admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, group: str, partitions: list[TopicPartition]
@@ -26,16 +29,16 @@ async def group_lag(
 class LagProbe:
     """Long-lived clients for measuring a group's lag again and again."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
     async def measure(self, group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         if self._admin is None or self._consumer is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+            self._admin = AIOKafkaAdminClient(**client_options(self._settings))
             await self._admin.start()
-            self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+            self._consumer = AIOKafkaConsumer(**client_options(self._settings), enable_auto_commit=False)
             await self._consumer.start()
         return await group_lag(self._admin, self._consumer, group, partitions)
 

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 
 from streams.config import Settings
+from streams.connection import client_options
 from streams.lag import LagProbe
 from streams.topics import RAW_PAGES
 
@@ -55,7 +56,7 @@ def _groups_of(response: Any) -> list[dict[str, Any]]:
 
 async def active_members(settings: Settings, group: str) -> int:
     """How many members the consumer group has right now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         responses = await admin.describe_consumer_groups([group])
@@ -69,9 +70,9 @@ async def plan(
 ) -> list[PartitionPlan]:
     """What a replay would do, partition by partition. Changes nothing."""
     topic = settings.topic(RAW_PAGES)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -122,9 +123,7 @@ def table(plans: list[PartitionPlan]) -> str:
 
 async def execute(settings: Settings, group: str, plans: list[PartitionPlan]) -> None:
     """Commit the planned offsets for ``group`` (which should have no members)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([p.partition for p in plans])
@@ -135,7 +134,7 @@ async def execute(settings: Settings, group: str, plans: list[PartitionPlan]) ->
 
 async def remaining(settings: Settings, group: str, partitions: list[TopicPartition]) -> int:
     """Records of ``partitions`` the group has not committed yet."""
-    probe = LagProbe(settings.bootstrap_servers)
+    probe = LagProbe(settings)
     try:
         return sum((await probe.measure(group, partitions)).values())
     finally:

@@ -23,6 +23,7 @@ import click
 
 from streams.broker import LocalBroker, broker_answers, default_local_broker, free_port
 from streams.config import Settings
+from streams.connection import connection_problem
 from streams.feed import feed
 from streams.sources import read_pages
 from streams.tail import Output, describe, end_offsets, follow
@@ -35,6 +36,9 @@ SAMPLE_CRAWL = Path(__file__).resolve().parent / "sample_crawl"
 def broker_for(settings: Settings, workdir: Path) -> Iterator[Settings]:
     """Settings pointing at a broker that answers, starting a private one if needed."""
     if settings.broker:
+        problem = asyncio.run(connection_problem(settings))
+        if problem is not None:
+            raise click.ClickException(problem)
         yield settings
         return
     shared = default_local_broker(settings.cache_dir, settings.local_broker_port)

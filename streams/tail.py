@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.config import Settings
+from streams.connection import client_options
 from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES
 
 OUTPUT_TOPICS = (ARTICLES, DUPLICATES, DEAD_LETTERS)
@@ -56,7 +57,7 @@ def _kind(settings: Settings, topic: str) -> str:
 
 
 async def output_partitions(settings: Settings) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         described = await admin.describe_topics([settings.topic(name) for name in OUTPUT_TOPICS])
@@ -75,7 +76,7 @@ async def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
     partitions = await output_partitions(settings)
     if not partitions:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
@@ -99,7 +100,7 @@ async def follow(
     (at least twice a second). Reads only committed records (``read_committed``).
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset="earliest" if from_beginning else "latest",

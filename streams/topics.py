@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from streams.config import Settings
+from streams.connection import client_options
 
 RAW_PAGES = "raw-pages"
 ARTICLES = "articles"
@@ -73,7 +74,7 @@ async def ensure_topics(settings: Settings, timeout: float = 60.0) -> None:
     reads metadata before a new topic's partitions have leaders sees a topic with no
     partitions and will not consume it until its next metadata refresh.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         specs = all_topics(settings)

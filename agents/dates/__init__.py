@@ -10,16 +10,21 @@ HTML pages are parsed once with lxml and four kinds of evidence are gathered:
 
 They are weighed, not just taken in order (confidence in brackets):
 
-1. the URL's day [0.97 when metadata or the page agrees, 0.85 alone, 0.7 when they disagree];
+1. the URL's day [0.97 when metadata or the page agrees, 0.85 alone, 0.7 when they disagree],
+   unless metadata and the strong shown date (3) agree on another day [0.9]: a URL can be
+   made the day before the story goes out, and two sources outweigh one;
 2. metadata confirmed by a date shown on the page [0.97] — of all explicit sources, the first
    one that the page confirms (a UTC timestamp a day off the page's day is not confirmed);
 3. a strong shown date (a date element or a labelled date near the title, with no rival of
    about the same strength) [0.75 alone; 0.8 when metadata is a day off, 0.6 when it is
    further off: templates put site-wide or first-version dates in metadata];
-4. unconfirmed metadata [json-ld 0.9, meta 0.88, <time> 0.8];
+4. unconfirmed metadata [json-ld 0.9, meta 0.88, <time> 0.8] — none when another source
+   gives the same minute and second a whole number of hours away on another day (one of
+   them wrote local time with a UTC label, so the day is unknown);
 5. the clean stage's header lines when no near shown date contradicts them [0.8 labelled,
    0.7 bare, 0.5 relative];
-6. the one date shown near the title, weakly marked but uncontradicted [0.5];
+6. the one date shown near the title, weakly marked but uncontradicted (by other shown
+   dates or by the header lines) [0.5];
 7. only an update date ("Aktualisiert: 30.12.2016", "last edited …") [0.45; 0.4 from metadata].
 
 A publication month that contradicts the URL's /YYYY/MM/ (other than the next month) gives
@@ -48,7 +53,7 @@ from agents.dates.markup import (
     update_only,
 )
 from agents.dates.page import Shown, flatten, page_order, shown_dates
-from agents.dates.parsing import Window, as_aware, midnight, window_for
+from agents.dates.parsing import Window, as_aware, is_midnight_utc, midnight, window_for
 from agents.dates.text import dates_from_lines, not_before
 
 
@@ -71,6 +76,7 @@ _NEAR = 600  # characters from the title
 _MARGIN = 1.0  # a rival within this much of the best score makes the best one uncertain
 _WEAK = 0.5  # the least a lone near date may score to be used when nothing else says anything
 _LABELLED = 2.0  # an update label anywhere in the article ("Aktualisiert: 30.12.2016")
+_MAX_ZONE_SECONDS = 14 * 3600  # the widest offset from UTC (UTC+14)
 _CONFIDENCE = {"json-ld": 0.9, "meta": 0.88, "time-element": 0.8, "url": 0.85, "text": 0.75}
 
 
@@ -135,7 +141,11 @@ def _from_html(tree: object, cleaned: Cleaned, url: str, window: Window, fetched
     published: datetime | None = None
     source: str | None = None
     confidence = 0.0
-    if url_day is not None:
+    attested = _attested(machines, strong)
+    if url_day is not None and attested is not None and attested.published.date() != url_day:
+        published, source, confidence = attested.published, attested.source, 0.9
+        machine = attested
+    elif url_day is not None:
         published, source = _on_day(url_day, machine), "url"
         agreeing = [day for day in (_day(machine), strong and strong.day) if day is not None]
         confidence = 0.97 if url_day in agreeing else 0.85 if not agreeing else 0.7
@@ -150,6 +160,8 @@ def _from_html(tree: object, cleaned: Cleaned, url: str, window: Window, fetched
             machine_day = _day(machine)
             near_machine = machine_day is not None and _same_or_next(strong.day, machine_day)
             confidence = 0.75 if machine is None else 0.8 if near_machine else 0.6
+    elif machine is not None and _zone_slip(machine, machines):
+        return NO_DATES  # one instant, two days: one source wrote local time as UTC
     elif machine is not None:
         published, source = machine.published, machine.source
         confidence = _CONFIDENCE[machine.source]
@@ -159,7 +171,12 @@ def _from_html(tree: object, cleaned: Cleaned, url: str, window: Window, fetched
         published, source, confidence = lines.published, "text", lines.confidence
     elif isinstance(explicit, Conflict):
         return NO_DATES  # the metadata contradicts itself (a listing?): no weak guesses
-    elif (weak := _best_near(shown)) is not None and weak.score >= _WEAK and _consistent(shown, weak):
+    elif (
+        (weak := _best_near(shown)) is not None
+        and weak.score >= _WEAK
+        and _consistent(shown, weak)
+        and (lines.published is None or lines.published.date() == weak.day)
+    ):
         published, source, confidence = weak.moment or midnight(weak.day), "text", 0.5
     elif (only_update := _best(shown, "updated")) is not None and only_update.score >= _LABELLED:
         # The page names only its last update ("Stand: 26.02.2020"): the date of the version
@@ -176,6 +193,31 @@ def _from_html(tree: object, cleaned: Cleaned, url: str, window: Window, fetched
         return NO_DATES  # the URL's /2019/10/ says another month: one of them is not this article's
     updated, updated_source = _updated(published, machine, shown, lines.updated)
     return Dates(published, source, updated, round(confidence, 2), updated_source)
+
+
+def _zone_slip(machine: MarkupDates, machines: list[MarkupDates]) -> bool:
+    """Another source gives the same clock minute and second a whole number of hours away
+    (at most 14, the widest zone offset) on another day: one of them wrote local time with
+    a wrong zone (``07:25:06Z`` beside ``21:25:06+00:00``), so the day is not known."""
+    first = machine.published
+    for other in machines:
+        apart = abs((other.published - first).total_seconds())
+        if (
+            other.published.date() != first.date()
+            and 0 < apart <= _MAX_ZONE_SECONDS
+            and apart % 3600 == 0
+            and not is_midnight_utc(other.published)
+            and not is_midnight_utc(first)
+        ):
+            return True
+    return False
+
+
+def _attested(machines: list[MarkupDates], strong: Shown | None) -> MarkupDates | None:
+    """The first metadata date on the day of the page's strong shown date."""
+    if strong is None:
+        return None
+    return next((item for item in machines if item.published.date() == strong.day), None)
 
 
 def _in_url_month(published: datetime, url_month: tuple[int, int]) -> bool:

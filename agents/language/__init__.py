@@ -2,8 +2,8 @@
 
 How a text is read:
 
-1. URLs and e-mail addresses are blanked (offsets are kept); digits and punctuation belong to
-   no script.
+1. URLs and e-mail addresses are blanked (offsets are kept); digits, punctuation and the
+   blanks belong to no script.
 2. Each line is cut into runs of whole sentences of one writing system (:mod:`.scripts`): an
    English caption on its own line, or ending before the paragraph on the same line, is a
    run of its own; "Golden State Warriors" inside a Persian sentence is not.
@@ -15,20 +15,28 @@ How a text is read:
    * Latin script: the Kurmanji rule, then eldc.
    * Other scripts: eldc (60 languages).
 
-4. Spans: runs of ``MIN_SPAN_LETTERS`` letters or more are identified on their own, shorter
-   ones join the span before them, neighbouring spans in one language merge. The page's
-   language is read from its main script's text as a whole (Latin letters count
-   ``LATIN_WEIGHT`` beside another script's).
+4. The page's language is read from its main script's text as a whole, in its first
+   ``PAGE_PREFIX`` characters or so (Latin letters count ``LATIN_WEIGHT`` beside another
+   script's).
+5. Spans cover the whole text: runs of ``MIN_SPAN_LETTERS`` letters or more are identified
+   on their own (a run in the page's script that eldc reads in the page's language at a
+   glance is not read again), a shorter one joins the span before it when written in the
+   same script, else the span after it; neighbouring spans in one language merge. A span
+   runs from its first sentence's first character to its last sentence's last (closing
+   punctuation included, surrounding spaces not). :meth:`PageLanguages.others` keeps those
+   in another language that are sure enough to be cut out: the Article's
+   ``other_language_spans``.
 
 Codes are ISO 639-1. Kurdish is ``ku`` with ``variant`` ``ckb`` (Sorani, Arabic script) or
 ``kmr`` (Kurmanji, Latin script). The identifiers load once per process (:func:`load_models`
 at worker start-up, or on first use). Measured choices: ``docs/choices.md`` and
 ``python -m tests.quality.langid``.
 
-Known limits: a caption in the same script as the article (French in an English page) is not
-split off; South Azerbaijani and other Arabic-script languages not listed above come out as
-their nearest neighbour (usually Persian); Latin letters count a third beside Arabic-script
-ones, so an English page needs three times more letters than an Arabic quote in it.
+Known limits: a caption in the same script as the article (French in an English page) is
+split off only on a line of its own, not on the paragraph's line; South Azerbaijani and other
+Arabic-script languages not listed above come out as their nearest neighbour (usually
+Persian); Latin letters count a third beside Arabic-script ones, so an English page needs
+three times more letters than an Arabic quote in it.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from agents.language.identifier import identify, lingua_confidences
+from agents.language.identifier import identify, lingua_confidences, quick_code
 from agents.language.rules import arabic_script_rule, looks_kurmanji
 from agents.language.scripts import ARABIC, LATIN, LATIN_WEIGHT, Run, script_runs
 
@@ -48,6 +56,10 @@ PAGE_PREFIX = 2 * MAX_CHARS  # … found in this many first characters (spans co
 MIN_SPAN_LETTERS = 15  # a run of another script stands alone (as a span) from this size
 MIN_SPAN_WORDS = 3
 SHORT_LETTERS = 20  # below this, a text is a word or two: confidences are lower
+# A span in another language is listed (PageLanguages.others) from this confidence: in
+# another script than the page's, and in the page's own script.
+OTHER_SCRIPT_MIN_CONFIDENCE = 0.85
+SAME_SCRIPT_MIN_CONFIDENCE = 0.98
 # lingua is asked about short Arabic-script text (a word or two) when eldc's lead is small.
 SECOND_OPINION_MARGIN = 0.05
 SECOND_OPINION_MAX_LETTERS = 40
@@ -67,7 +79,8 @@ class LanguageGuess:
 
 @dataclass(frozen=True, slots=True)
 class LanguageSpan:
-    """``text[start:end]`` (first letter to last letter) is in one language."""
+    """``text[start:end]`` (whole sentences, without the spaces around them) is in one
+    language. A span in the page's language found at a glance carries the page's confidence."""
 
     start: int
     end: int
@@ -82,16 +95,41 @@ class LanguageSpan:
 class PageLanguages:
     language: LanguageGuess  # the page's language, as detect_language gives it
     spans: tuple[LanguageSpan, ...]  # in text order, neighbours in one language merged
+    script: str = ""  # ISO 15924 code of the page's main script
+
+    def others(self) -> tuple[LanguageSpan, ...]:
+        """The spans in another language than the page's that are sure enough to be cut out
+        (none when the page's language is unknown).
+
+        A span in another script than the page's main one is another language by its letters
+        (an English caption in an Arabic article); only which one is in doubt, so from
+        ``OTHER_SCRIPT_MIN_CONFIDENCE``. A span in the page's own script (a Persian quote in
+        an Arabic article, English in a German one) is told apart by the identifier alone,
+        which is unsure of names, titles and code; it counts from
+        ``SAME_SCRIPT_MIN_CONFIDENCE``, an answer eldc calls reliable or a language's own
+        letters, three or more.
+        """
+        page = self.language
+        if page.code is None:
+            return ()
+        return tuple(
+            span
+            for span in self.spans
+            if span.code not in (None, page.code)
+            and span.confidence
+            >= (SAME_SCRIPT_MIN_CONFIDENCE if span.script == self.script else OTHER_SCRIPT_MIN_CONFIDENCE)
+        )
 
 
 UNKNOWN = LanguageGuess(None, 0.0)
 
 
 def _blank_urls(text: str) -> str:
-    """URLs and e-mail addresses replaced by spaces of the same length (offsets unchanged)."""
+    """URLs and e-mail addresses replaced by as many ``_`` (offsets unchanged): no letters,
+    no script, but not a space either, so a span keeps a link that ends its sentence."""
     if "@" not in text and "://" not in text and "www." not in text.lower():
         return text
-    return _URL_RE.sub(lambda match: " " * len(match.group()), text)
+    return _URL_RE.sub(lambda match: "_" * len(match.group()), text)
 
 
 def _guess(code: str, confidence: float) -> LanguageGuess:
@@ -154,10 +192,9 @@ def identify_run(text: str, script: str, letters: int) -> LanguageGuess:
     return _identified(text, letters)
 
 
-def _line_runs(text: str) -> list[Run]:
-    """Runs of every line, with offsets into ``text``."""
+def _line_runs(text: str, offset: int = 0) -> list[Run]:
+    """Runs of every line of ``text``, with offsets into it plus ``offset``."""
     runs: list[Run] = []
-    offset = 0
     for line in text.splitlines(keepends=True):
         for run in script_runs(line, MIN_SPAN_LETTERS, MIN_SPAN_WORDS):
             runs.append(Run(run.script, run.start + offset, run.end + offset, run.letters, run.words))
@@ -165,11 +202,21 @@ def _line_runs(text: str) -> list[Run]:
     return runs
 
 
-def _main_script_guess(text: str, runs: Sequence[Run]) -> tuple[LanguageGuess, str, int]:
-    """The language of the page's main script's text (its first ``MAX_CHARS`` characters).
+def _prefix_end(text: str) -> int:
+    """Where the text the page's language is read from ends: at the end of the line running
+    at ``PAGE_PREFIX`` characters (at ``PAGE_PREFIX`` when that line goes on for as long)."""
+    if len(text) <= PAGE_PREFIX:
+        return len(text)
+    newline = text.find("\n", PAGE_PREFIX, 2 * PAGE_PREFIX)
+    return newline if newline >= 0 else PAGE_PREFIX
+
+
+def _main_script_guess(text: str, runs: Sequence[Run]) -> tuple[LanguageGuess, str]:
+    """The language of the page's main script's text (its first ``MAX_CHARS`` characters),
+    and that script.
 
     The main script has the most letters, Latin letters counting ``LATIN_WEIGHT`` beside
-    another script's. Returns the guess, the script and the page's letter count.
+    another script's.
     """
     weights: dict[str, float] = defaultdict(float)
     for run in runs:
@@ -188,51 +235,73 @@ def _main_script_guess(text: str, runs: Sequence[Run]) -> tuple[LanguageGuess, s
     if len(joined) > MAX_CHARS:
         letters = round(letters * MAX_CHARS / len(joined))
         joined = joined[:MAX_CHARS]
-    return identify_run(joined, script, letters), script, sum(run.letters for run in runs)
+    return identify_run(joined, script, letters), script
 
 
-def _spans(text: str, runs: Sequence[Run]) -> list[LanguageSpan]:
+def _run_language(text: str, run: Run, page: LanguageGuess, page_script: str) -> LanguageGuess:
+    """A run's language. A run in the page's main script that eldc, at a glance, reads in
+    the page's language is taken to be in it (with the page's confidence); any other run is
+    read on its own (:func:`identify_run`)."""
+    if run.script == page_script and page.code is not None and quick_code(text) == page.code:
+        return page
+    return identify_run(text, run.script, run.letters)
+
+
+@dataclass(slots=True)
+class _Growing:
+    """A span being built: its guess, its extent, its letters and their confidence sum."""
+
+    guess: LanguageGuess
+    start: int
+    end: int
+    letters: int
+    weighted: float  # confidence × letters, summed over the runs it was read from
+    script: str
+
+    def span(self) -> LanguageSpan:
+        confidence = round(self.weighted / self.letters, 4) if self.letters else self.guess.confidence
+        return LanguageSpan(
+            self.start, self.end, self.guess.code, confidence, self.guess.variant, self.letters, self.script
+        )
+
+
+def _spans(text: str, runs: Sequence[Run], page: LanguageGuess, page_script: str) -> list[LanguageSpan]:
     strong = [run.letters >= MIN_SPAN_LETTERS for run in runs]
-    if not any(strong):  # only short pieces: one span, read in its main script
-        guess, script, letters = _main_script_guess(text, runs)
+    if not any(strong):  # only short pieces: one span, in the page's language
+        letters = sum(run.letters for run in runs)
         return [
             LanguageSpan(
-                runs[0].start, runs[-1].end, guess.code, guess.confidence, guess.variant, letters, script
+                runs[0].start, runs[-1].end, page.code, page.confidence, page.variant, letters, page_script
             )
         ]
-    spans: list[LanguageSpan] = []
-    pending: list[Run] = []  # short pieces before the first strong run
+    spans: list[_Growing] = []
+    pending: list[Run] = []  # short runs waiting for the span after them
     for run, is_strong in zip(runs, strong, strict=True):
         if not is_strong:
-            if spans:
-                spans[-1] = _extended(spans[-1], run.end, run.letters)
+            if spans and not pending and spans[-1].script == run.script:
+                spans[-1].end = run.end
+                spans[-1].letters += run.letters  # read with the span: its confidence is not diluted
+                spans[-1].weighted += spans[-1].guess.confidence * run.letters
             else:
                 pending.append(run)
             continue
-        guess = identify_run(text[run.start : run.end], run.script, run.letters)
+        guess = _run_language(text[run.start : run.end], run, page, page_script)
         start = pending[0].start if pending else run.start
         letters = run.letters + sum(piece.letters for piece in pending)
         pending = []
-        span = LanguageSpan(start, run.end, guess.code, guess.confidence, guess.variant, letters, run.script)
-        if spans and (spans[-1].code, spans[-1].variant) == (span.code, span.variant):
-            spans[-1] = _joined(spans[-1], span)
+        last = spans[-1] if spans else None
+        if last is not None and (last.guess.code, last.guess.variant) == (guess.code, guess.variant):
+            last.end = run.end
+            last.letters += letters
+            last.weighted += guess.confidence * letters
         else:
-            spans.append(span)
-    return spans
-
-
-def _extended(span: LanguageSpan, end: int, letters: int) -> LanguageSpan:
-    return LanguageSpan(
-        span.start, end, span.code, span.confidence, span.variant, span.letters + letters, span.script
-    )
-
-
-def _joined(first: LanguageSpan, second: LanguageSpan) -> LanguageSpan:
-    letters = first.letters + second.letters
-    confidence = (first.confidence * first.letters + second.confidence * second.letters) / letters
-    return LanguageSpan(
-        first.start, second.end, first.code, round(confidence, 4), first.variant, letters, first.script
-    )
+            spans.append(_Growing(guess, start, run.end, letters, guess.confidence * letters, run.script))
+    if pending:  # short runs at the end, in another script than the last span: they join it
+        spans[-1].end = pending[-1].end
+        extra = sum(piece.letters for piece in pending)
+        spans[-1].letters += extra
+        spans[-1].weighted += spans[-1].guess.confidence * extra
+    return [growing.span() for growing in spans]
 
 
 def load_models() -> None:
@@ -245,16 +314,19 @@ def analyze(text: str) -> PageLanguages:
     """The page's language and its spans (spans cover the whole text).
 
     Spans: each line is cut into runs of sentences of one script; each run with at least
-    ``MIN_SPAN_LETTERS`` letters is identified on its own, shorter ones join the span before
-    them (the one after, at the start); neighbouring spans in one language are merged. The
-    page's language is read from the text of its main script as a whole, so its confidence
-    is that of one reading of up to ``MAX_CHARS`` characters, not an average over lines.
+    ``MIN_SPAN_LETTERS`` letters is identified (:func:`_run_language`), a shorter one joins
+    the span before it when written in the same script, else the span after it; neighbouring
+    spans in one language are merged. The page's language is :func:`detect_language`'s: one
+    reading of up to ``MAX_CHARS`` characters of its main script, not an average over lines.
     """
     blanked = _blank_urls(text)
-    runs = _line_runs(blanked)
+    cut = _prefix_end(blanked)
+    head = _line_runs(blanked[:cut])
+    runs = head + _line_runs(blanked[cut:], cut)
     if not runs:
         return PageLanguages(UNKNOWN, ())
-    return PageLanguages(detect_language(text), tuple(_spans(blanked, runs)))
+    page, script = _main_script_guess(blanked, head) if head else (UNKNOWN, runs[0].script)
+    return PageLanguages(page, tuple(_spans(blanked, runs, page, script)), script)
 
 
 def language_spans(text: str) -> list[LanguageSpan]:
@@ -266,8 +338,9 @@ def language_spans(text: str) -> list[LanguageSpan]:
 
 def detect_language(text: str) -> LanguageGuess:
     """The language of ``text`` with a confidence in 0..1, read from up to ``MAX_CHARS``
-    characters of its main script; ``(None, 0.0)`` with fewer than ``MIN_LETTERS`` letters."""
-    blanked = _blank_urls(text[:PAGE_PREFIX])
+    characters of its main script in its first ``PAGE_PREFIX`` or so (to a line's end);
+    ``(None, 0.0)`` with fewer than ``MIN_LETTERS`` letters."""
+    blanked = _blank_urls(text[: _prefix_end(text)])
     runs = _line_runs(blanked)
     return _main_script_guess(blanked, runs)[0] if runs else UNKNOWN
 

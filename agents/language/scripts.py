@@ -43,9 +43,22 @@ _WORD_RE = re.compile(
 )
 
 
+# Any letter not of one script (the quick test that a line is written in that script only),
+# and that script's letters, for the scripts most lines are written in.
+_OTHER_LETTER_RE = {
+    ARABIC: re.compile(rf"[^\W\d_{_ARABIC_CLASS}]"),
+    LATIN: re.compile(rf"[^\W\d_{_LATIN_CLASS}]"),
+}
+_LETTERS_RE = {ARABIC: re.compile(f"[{_ARABIC_CLASS}]+"), LATIN: re.compile(f"[{_LATIN_CLASS}]+")}
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
-    """Words of one script: ``line[start:end]`` runs from the first letter to the last."""
+    """Whole sentences of one script: ``line[start:end]``, without the spaces around them.
+
+    ``words`` is counted for lines of more than one script only (0 otherwise): it decides
+    whether a run stands alone beside another script's.
+    """
 
     script: str
     start: int
@@ -85,19 +98,26 @@ def _sentence_bounds(line: str) -> list[tuple[int, int]]:
     return bounds
 
 
+def _stripped(line: str, start: int, end: int) -> tuple[int, int]:
+    """``line[start:end]`` without the spaces at its ends."""
+    while start < end and line[start].isspace():
+        start += 1
+    while end > start and line[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 def _sentence_run(line: str, start: int, end: int) -> Run | None:
     """The sentence ``line[start:end]`` as a run of its main script (None without letters)."""
     letters: dict[str, int] = {}
-    first, last, words = -1, -1, 0
+    words = 0
     for match in _WORD_RE.finditer(line, start, end):
         script = match.lastgroup or OTHER
         letters[script] = letters.get(script, 0) + match.end() - match.start()
-        if first < 0:
-            first = match.start()
-        last = match.end()
         words += 1
-    if first < 0:
+    if not words:
         return None
+    first, last = _stripped(line, start, end)
     if len(letters) > 1 and LATIN in letters:
         weighted = {
             script: count * (LATIN_WEIGHT if script == LATIN else 1.0) for script, count in letters.items()
@@ -106,6 +126,23 @@ def _sentence_run(line: str, start: int, end: int) -> Run | None:
     else:
         main = max(letters, key=letters.__getitem__)
     return Run(main, first, last, sum(letters.values()), words)
+
+
+def _single_script_run(line: str) -> list[Run] | None:
+    """The line as one run when all its letters are Arabic-script or all Latin ([] without
+    letters); None when the line must be read sentence by sentence. A few regular-expression
+    scans instead of a loop over the words: most lines of a page are of this kind."""
+    first = _WORD_RE.search(line)
+    if first is None:
+        return []
+    script = first.lastgroup
+    assert script is not None
+    other = _OTHER_LETTER_RE.get(script)
+    if other is None or other.search(line, first.end()) is not None:
+        return None
+    letters = len(line) - len(_LETTERS_RE[script].sub("", line))
+    start, end = _stripped(line, 0, len(line))
+    return [Run(script, start, end, letters, 0)]
 
 
 def script_runs(line: str, min_letters: int, min_words: int) -> list[Run]:
@@ -119,6 +156,9 @@ def script_runs(line: str, min_letters: int, min_words: int) -> list[Run]:
     than ``min_letters`` letters or ``min_words`` words joins the run before it (the one
     after it at the start of the line).
     """
+    single = _single_script_run(line)
+    if single is not None:
+        return single
     runs: list[Run] = []
     for start, end in _sentence_bounds(line):
         run = _sentence_run(line, start, end)

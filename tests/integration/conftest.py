@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from streams.broker import LocalBroker, free_port, kafka_version
 from streams.config import Settings
+from streams.connection import client_options
 from streams.topics import ARTICLES, DEAD_LETTERS, DUPLICATES, ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -59,13 +60,14 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         broker.stop()
 
 
-def spawn_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    """A `khabar worker` process with these settings, its output appended to ``log``."""
+def spawn_worker(settings: Settings, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """A `khabar worker [options]` process with these settings, its output appended to ``log``."""
     env = {**os.environ, **settings.environment()}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+            [sys.executable, "-m", "streams.cli", "worker", *options],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def stop_process(worker: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
@@ -93,10 +95,10 @@ class Pipeline:
     web_port: int
     extra_workers: list[tuple[subprocess.Popen[bytes], int]] = field(default_factory=list)
 
-    def start_worker(self) -> None:
-        """Start a `khabar worker` process on this pipeline's topics (appending to its log)."""
+    def start_worker(self, *options: str) -> None:
+        """Start a `khabar worker [options]` process on this pipeline's topics (appending to its log)."""
         self.worker = spawn_worker(
-            replace(self.settings, web_port=self.web_port, lag_interval_seconds=2), self.log
+            replace(self.settings, web_port=self.web_port, lag_interval_seconds=2), self.log, *options
         )
 
     def stop_worker(self, timeout: float = 60.0) -> int:
@@ -151,7 +153,7 @@ class Pipeline:
         self, value: bytes, key: bytes | None = None, partition: int | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:  # fmt: skip
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**client_options(self.settings), acks="all")
         await producer.start()
         try:
             await producer.send_and_wait(
@@ -166,7 +168,7 @@ class Pipeline:
         """Read the output topics from the beginning until ``done(records)`` or the deadline."""
         consumer = AIOKafkaConsumer(
             self.topic(ARTICLES), self.topic(DUPLICATES), self.topic(DEAD_LETTERS),
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **client_options(self.settings),
             auto_offset_reset="earliest", enable_auto_commit=False, isolation_level="read_committed",
         )  # fmt: skip
         await consumer.start()

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from schemas import RawPage
 from streams.audit import Audit, audit, in_flight
+from streams.connection import client_options
 from streams.feed import feed
 from tests.integration.clusters import Clusters, offline_clusters, roots
 from tests.integration.conftest import Pipeline
@@ -54,7 +55,7 @@ async def publish(
     key: bytes | None = b"fault",
 ) -> list[tuple[int, int]]:  # fmt: skip
     """Produce raw values (to raw-pages unless ``topic``); returns their (partition, offset)."""
-    producer = AIOKafkaProducer(bootstrap_servers=pipeline.settings.bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**client_options(pipeline.settings), acks="all")
     await producer.start()
     try:
         places = []

@@ -134,6 +134,7 @@ async def test_seed_pages_come_out_as_clean_arabic_articles(
     assert sorted(seed_articles) == ["000", "001", "002", "003", "004"]
     for number, article in seed_articles.items():
         assert article["language"] == "ar", number
+        assert article["other_language_spans"] == [], number  # their English captions are cut by clean
         assert article["title"] == SEED_TITLES[number], number
         published = article["published_at"]
         expected = SEED_DATES.get(number)

@@ -22,8 +22,17 @@ Columns:
   letters. Khabar: ``analyze``; lingua: ``detect_multiple_languages_of``; the others have no
   spans, so they are given one span per line (they cannot split a caption on the
   paragraph's own line);
+* ``others``: what a user gets who cuts out the spans in another language than the page's
+  (Khabar: ``PageLanguages.others()``, the Article's ``other_language_spans``; the others:
+  their spans whose language is not their page language), on the 300 mixed pages and on 300
+  article pages built here (:func:`article_pages`): right when the page language is right
+  and the cut-out letters are exactly the English sentences' (none on a monolingual page);
 * ``sent/s``: sentences (the 14,002 of the rows above) per CPU-second of the process, one
   thread, models already loaded.
+
+Under the table, the cost of Khabar's spans: ``analyze`` (page language and spans, the
+language stage) against ``detect_language`` (page language only), pages per CPU-second on
+the 600 pages above, in the same run.
 
 Systems (each imported only if installed; a missing one is skipped with a message):
 ``khabar`` (``agents.language.detect_language``), ``eldc`` (60 languages), ``lingua`` (all 75
@@ -36,6 +45,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import random
 import re
 import sys
 import time
@@ -71,6 +81,7 @@ _ISO3 = {
     "kur": "ku",
 }
 _NON_LETTER = re.compile(r"[\W\d_]+")
+_LATIN = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,7 @@ class System:
     name: str
     detect: Detect
     spans: Spans
+    others: Spans | None = None  # spans in another language than the page's (None: from spans)
 
 
 def load_rows() -> list[Row]:
@@ -112,6 +124,38 @@ def load_pages() -> list[Page]:
             Page(d["id"], d["doc_lang"], tuple((s["lang"], s["text"]) for s in d["segments"]), d["text"])
             for d in map(json.loads, lines)
         ]
+
+
+ARTICLE_PAGES_PER_LANGUAGE = 100
+ARTICLE_PARAGRAPHS = 4
+ARTICLE_SEED = 11
+
+
+def article_pages(rows: Sequence[Row]) -> list[Page]:
+    """Article texts as the pipeline publishes them: paragraphs joined by blank lines.
+
+    Per language (ar, fa, ur) 100 pages of 4 paragraphs of 2 test sentences (>= 40
+    characters, without Latin letters: some Urdu test "sentences" are English web debris
+    such as "Your email address will not be published."); every other page also holds an
+    English test sentence of 25-110 characters as a paragraph of its own, at a random place
+    (a caption the clean stage kept).
+    """
+    sentences: dict[str, list[str]] = {lang: [] for lang in ("ar", "fa", "ur", "en")}
+    for row in rows:
+        if row.kind == "sentence" and row.source.startswith("lingua") and row.lang in sentences:
+            sentences[row.lang].append(row.text)
+    captions = [text for text in sentences["en"] if 25 <= len(text) <= 110]
+    rng = random.Random(ARTICLE_SEED)
+    pages: list[Page] = []
+    for lang in ("ar", "fa", "ur"):
+        long_enough = [text for text in sentences[lang] if len(text) >= 40 and not _LATIN.search(text)]
+        for number in range(ARTICLE_PAGES_PER_LANGUAGE):
+            segments = [(lang, " ".join(rng.sample(long_enough, 2))) for _ in range(ARTICLE_PARAGRAPHS)]
+            if number % 2:
+                segments.insert(rng.randrange(ARTICLE_PARAGRAPHS + 1), ("en", rng.choice(captions)))
+            text = "\n\n".join(paragraph for _, paragraph in segments)
+            pages.append(Page(f"article-{lang}-{number}", lang, tuple(segments), text))
+    return pages
 
 
 def normalize(code: str | None) -> str | None:
@@ -159,7 +203,10 @@ def khabar() -> System:
     def spans(text: str) -> list[tuple[str | None, int, int]]:
         return [(span.code, span.start, span.end) for span in analyze(text).spans]
 
-    return System("khabar", detect, spans)
+    def others(text: str) -> list[tuple[str | None, int, int]]:
+        return [(span.code, span.start, span.end) for span in analyze(text).others()]
+
+    return System("khabar", detect, spans, others)
 
 
 def eldc_system() -> System:
@@ -260,6 +307,20 @@ def page_is_right(system: System, page: Page) -> bool:
     )
 
 
+def others_are_right(system: System, page: Page) -> bool:
+    """Cutting out the system's other-language spans leaves exactly the page's language."""
+    code = system.detect(page.text)[0]
+    if code != page.doc_lang:
+        return False
+    if system.others is not None:
+        cut = system.others(page.text)
+    else:
+        cut = [span for span in system.spans(page.text) if span[0] is not None and span[0] != code]
+    cut_letters = "".join(_letters(page.text[start:end]) for _, start, end in cut)
+    gold_letters = "".join(_letters(text) for lang, text in page.segments if lang != page.doc_lang)
+    return cut_letters == gold_letters
+
+
 @dataclass
 class Result:
     name: str
@@ -272,10 +333,13 @@ class Result:
     ug: Score
     docs: Score
     mixed: Score
+    others: Score
     per_second: float
 
 
-def evaluate(system: System, rows: Sequence[Row], pages: Sequence[Page], errors: bool) -> Result:
+def evaluate(
+    system: System, rows: Sequence[Row], pages: Sequence[Page], articles: Sequence[Page], errors: bool
+) -> Result:
     strict = system.name == "khabar"
     sentences = [i for i, row in enumerate(rows) if row.kind == "sentence"]
     answers: dict[int, tuple[str | None, str | None]] = {}
@@ -292,6 +356,7 @@ def evaluate(system: System, rows: Sequence[Row], pages: Sequence[Page], errors:
         Score(),
         Score(),
         {code: Score() for code in ("ar", "fa", "ur")},
+        Score(),
         Score(),
         Score(),
         Score(),
@@ -330,13 +395,38 @@ def evaluate(system: System, rows: Sequence[Row], pages: Sequence[Page], errors:
         result.mixed.add(ok)
         if errors and not ok:
             print(f"  {system.name}: mixed page {page.id} wrong: {system.spans(page.text)}")
+    for page in (*pages, *articles):
+        ok = others_are_right(system, page)
+        result.others.add(ok)
+        if errors and not ok and system.others is not None:
+            print(f"  {system.name}: page {page.id} others wrong: {system.others(page.text)}")
     return result
+
+
+def spans_cost(pages: Sequence[Page]) -> str:
+    """Khabar's language stage (page language and spans) beside its page language alone."""
+    from agents.language import analyze, detect_language
+
+    texts = [page.text for page in pages]
+    seconds = {"analyze": 0.0, "detect_language": 0.0}
+    for _ in range(3):  # alternated, so that machine load falls on both alike
+        for name, function in (("analyze", analyze), ("detect_language", detect_language)):
+            started = time.process_time()
+            for text in texts:
+                function(text)
+            seconds[name] += time.process_time() - started
+    rates = {name: 3 * len(texts) / max(1e-9, value) for name, value in seconds.items()}
+    return (
+        f"khabar spans cost: analyze {rates['analyze']:,.0f} pages/s, detect_language "
+        f"{rates['detect_language']:,.0f} pages/s ({len(texts)} pages x3, ratio "
+        f"{seconds['analyze'] / max(1e-9, seconds['detect_language']):.2f})"
+    )
 
 
 def print_table(results: Sequence[Result], rows: Sequence[Row], pages: Sequence[Page]) -> None:
     header = (
         f"{'system':<14} {'overall':>7} {'<=50ch':>7} {'ar/fa/ur':>16} {'Sorani':>7} {'Kurmanji':>8} "
-        f"{'Pashto':>6} {'Uyghur':>6} {'docs':>6} {'mixed':>6} {'sent/s':>9}"
+        f"{'Pashto':>6} {'Uyghur':>6} {'docs':>6} {'mixed':>6} {'others':>6} {'sent/s':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -345,14 +435,15 @@ def print_table(results: Sequence[Result], rows: Sequence[Row], pages: Sequence[
         print(
             f"{r.name:<14} {r.overall.pct(2):>7} {r.short.pct(2):>7} {arfaur:>16} {r.ckb.pct():>7} "
             f"{r.kmr.pct():>8} {r.ps.right:>3}/{r.ps.total:<2} {r.ug.right:>3}/{r.ug.total:<2} "
-            f"{r.docs.pct():>6} {r.mixed.pct():>6} {r.per_second:>9,.0f}"
+            f"{r.docs.pct():>6} {r.mixed.pct():>6} {r.others.pct():>6} {r.per_second:>9,.0f}"
         )
     first = results[0] if results else None
     if first is not None:
         print(
             f"\n(% right; overall n={first.overall.total}, <=50ch n={first.short.total}, "
             f"Sorani n={first.ckb.total}, Kurmanji n={first.kmr.total}, docs n={first.docs.total}, "
-            f"mixed pages n={first.mixed.total}; {len(rows)} rows, {len(pages)} pages read)"
+            f"mixed pages n={first.mixed.total}, others n={first.others.total}; {len(rows)} rows, "
+            f"{len(pages)} pages read)"
         )
 
 
@@ -367,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no evaluation data at {DATA}", file=sys.stderr)
         return 2
     rows, pages = load_rows(), load_pages()
+    articles = article_pages(rows)
     results: list[Result] = []
     for name, factory in FACTORIES:
         if args.only and name not in args.only:
@@ -377,8 +469,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"skipping {name}: not installed ({error})", file=sys.stderr)
             continue
         print(f"running {system.name} ...", file=sys.stderr, flush=True)
-        results.append(evaluate(system, rows, pages, errors=args.errors and name == "khabar"))
+        results.append(evaluate(system, rows, pages, articles, errors=args.errors and name == "khabar"))
     print_table(results, rows, pages)
+    if any(result.name == "khabar" for result in results):
+        print(spans_cost([*pages, *articles]))
     return 0
 
 

@@ -292,11 +292,18 @@ def test_time_elements_of_a_listing_page_are_not_used() -> None:
         "https://example.com/2024/12/26/story-title",
         "https://example.com/news/2024-12-26-story-title",
         "https://example.com/news/20241226/story.html",
+        "https://example.com/2024/12/26-story-title",
     ],
 )
 def test_date_in_url(url: str) -> None:
     html = "<html><body><p>story</p></body></html>"
     assert core(detect_dates(html_page(html), url, FETCHED)) == Dates(day(2024, 12, 26), "url")
+
+
+def test_a_number_starting_the_slug_is_not_the_day() -> None:
+    html = "<html><body><p>story</p></body></html>"
+    assert published(html_page(html), "https://example.com/2023/10/3-questions-to-the-team/") is None
+    assert published(html_page(html), "https://example.com/2023/10/3/questions/") == day(2023, 10, 3)
 
 
 def test_header_lines_of_an_html_page_after_explicit_metadata() -> None:
@@ -514,6 +521,50 @@ def test_url_day_beats_utc_metadata_a_day_later() -> None:
     html = '<head><meta property="article:published_time" content="2023-11-09T03:28:35+00:00"></head>'
     dates = detect_dates(html_page(html), "https://example.com/2023/11/08/story/", FETCHED)
     assert (dates.published_at, dates.published_source) == (day(2023, 11, 8), "url")
+
+
+def test_metadata_and_the_shown_date_agreeing_beat_the_url_day() -> None:
+    """A URL made the day before the story went out: the page shows and its metadata says
+    the next day, so two sources outweigh the URL's folder."""
+    html = """<html><head><script type="application/ld+json">
+    {"@type": "NewsArticle", "datePublished": "2020-07-09T10:04:04Z"}</script></head>
+    <body><h1>Title</h1><span class="date">July 9, 2020</span><p>x</p></body></html>"""
+    dates = detect_dates(html_page(html), "https://example.com/politics/2020/07/08/story.html", FETCHED)
+    assert dates.published_at == datetime(2020, 7, 9, 10, 4, 4, tzinfo=UTC)
+    assert dates.published_source == "json-ld"
+
+
+def test_url_day_stays_when_only_a_today_banner_matches_the_utc_metadata() -> None:
+    """The strong shown date (the byline) says the URL's day; the banner's day is not enough."""
+    html = """<html><head><meta property="article:published_time" content="2023-11-09T03:28:35+00:00"></head>
+    <body><div class="date">Thursday, November 9, 2023</div><h1>Title</h1>
+    <div class="byline">Published Nov. 8, 2023, 10:28 p.m. ET</div><p>x</p></body></html>"""
+    dates = detect_dates(html_page(html), "https://example.com/2023/11/08/story/", FETCHED)
+    assert (dates.published_at, dates.published_source) == (day(2023, 11, 8), "url")
+
+
+def test_one_instant_in_two_zones_on_two_days_gives_none() -> None:
+    """JSON-LD writes the Brisbane clock with a UTC label, meta the real UTC time: the same
+    minute and second ten hours apart, on two days, and nothing on the page decides."""
+    html = """<html><head><script type="application/ld+json">
+    {"@type": "NewsArticle", "datePublished": "2020-04-25T07:25:06Z"}</script>
+    <meta property="article:published_time" content="2020-04-24T21:25:06+00:00"></head>
+    <body><h1>Title</h1><p>x</p></body></html>"""
+    assert published(html_page(html)) is None
+
+
+def test_sources_a_few_minutes_apart_are_not_a_zone_slip() -> None:
+    html = """<html><head><script type="application/ld+json">
+    {"@type": "NewsArticle", "datePublished": "2020-04-25T00:05:06Z"}</script>
+    <meta property="article:published_time" content="2020-04-24T23:55:00+00:00"></head>
+    <body><h1>Title</h1><p>x</p></body></html>"""
+    assert published(html_page(html)) == datetime(2020, 4, 25, 0, 5, 6, tzinfo=UTC)
+
+
+def test_a_weak_shown_date_contradicted_by_the_header_lines_gives_none() -> None:
+    html = """<html><body><h1>Title</h1><p>Filed 08/19/2020</p><p>x</p></body></html>"""
+    assert published(html_page(html)) == day(2020, 8, 19)
+    assert published(html_page(html, "Saturday, July 25, 2020")) is None
 
 
 def test_metadata_confirmed_by_the_page_is_most_confident() -> None:

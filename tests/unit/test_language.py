@@ -9,6 +9,8 @@ import pytest
 
 from agents.language import (
     MAX_CHARS,
+    PAGE_PREFIX,
+    SAME_SCRIPT_MIN_CONFIDENCE,
     UNKNOWN,
     LanguageGuess,
     _blank_urls,
@@ -174,7 +176,7 @@ def test_arabic_page_with_an_english_caption_on_its_own_line() -> None:
     assert page.language.code == "ar"
     assert [span.code for span in page.spans] == ["ar", "en", "ar"]
     english = page.spans[1]
-    assert text[english.start : english.end] == CAPTION.rstrip(".")
+    assert text[english.start : english.end] == CAPTION  # whole sentences, punctuation included
     assert english.script == "Latn"
 
 
@@ -184,7 +186,7 @@ def test_english_caption_before_the_paragraph_on_the_same_line() -> None:
     page = analyze(text)
     assert page.language.code == "fa"
     assert [span.code for span in page.spans] == ["en", "fa"]
-    assert text[page.spans[0].start : page.spans[0].end] == CAPTION.rstrip(".")
+    assert text[page.spans[0].start : page.spans[0].end] == CAPTION
     assert text[page.spans[1].start :].startswith("وزیر")
 
 
@@ -193,10 +195,16 @@ def test_latin_names_inside_an_arabic_sentence_make_no_span() -> None:
     assert [span.code for span in language_spans(text)] == ["ar"]
 
 
-def test_short_lines_join_the_span_before_them() -> None:
+def test_short_lines_join_the_span_of_their_script() -> None:
     text = f"{ARABIC}\nAFP\n{ARABIC_2}"
     spans = language_spans(text)
-    assert [(span.code, span.start, span.end) for span in spans] == [("ar", 0, len(text) - 1)]
+    assert [(span.code, span.start, span.end) for span in spans] == [("ar", 0, len(text))]
+    # A short Arabic credit after an English caption goes with the Arabic text after it.
+    text = f"{ARABIC}\n\n{CAPTION}\n\n(أ ف ب)\n\n{ARABIC_2}"
+    spans = language_spans(text)
+    assert [span.code for span in spans] == ["ar", "en", "ar"]
+    assert text[spans[1].start : spans[1].end] == CAPTION
+    assert text[spans[2].start :].startswith("(أ ف ب)")
 
 
 def test_english_page_with_an_arabic_quote_stays_english() -> None:
@@ -226,3 +234,109 @@ def test_seed_pages_are_arabic(seeds_dir: Path) -> None:
         guess = detect_language(page.read_text(encoding="utf-8"))
         assert guess.code == "ar", page.name
         assert guess.confidence > 0.9
+
+
+# --------------------------------------------------------------------------- other-language spans
+# Article texts (paragraphs joined by blank lines, as the pipeline publishes them), written for
+# these tests. PageLanguages.others() is what lands in the Article's other_language_spans.
+
+ARTICLE_AR = [
+    "أعلنت وزارة الصحة في بيان رسمي صباح اليوم عن افتتاح ثلاثة مستشفيات جديدة في المحافظات الجنوبية، "
+    "وذلك ضمن خطة الحكومة لتحسين الخدمات الطبية.",
+    "وقال وزير الصحة خلال مؤتمر صحفي إن المستشفيات الجديدة ستستقبل المرضى اعتباراً من الأسبوع المقبل، "
+    "وإنها مجهزة بأحدث الأجهزة.",
+    "وأضاف أن الوزارة تعمل على تدريب مئات الأطباء والممرضين للعمل في هذه المستشفيات خلال الأشهر القادمة.",
+]
+ARTICLE_FA = [
+    "سازمان هواشناسی کشور امروز اعلام کرد که در روزهای آینده باران‌های شدیدی در استان‌های شمالی پیش‌بینی می‌شود.",
+    "به گفته کارشناسان این سازمان، مردم باید از سفرهای غیرضروری به مناطق کوهستانی خودداری کنند.",
+    "همچنین مدارس برخی از شهرها ممکن است روز شنبه تعطیل شوند و تصمیم نهایی را استانداران خواهند گرفت.",
+]
+ARTICLE_UR = [
+    "وزیر اعلیٰ نے آج صوبے کے مختلف اضلاع میں سیلاب سے متاثرہ علاقوں کا دورہ کیا اور امدادی کاموں کا "
+    "جائزہ لیا۔",
+    "انہوں نے کہا کہ حکومت متاثرین کی بحالی کے لیے ہر ممکن اقدامات کرے گی اور کسی کو تنہا نہیں چھوڑا "
+    "جائے گا۔",
+    "محکمہ موسمیات کے مطابق آئندہ چند دنوں میں مزید بارشوں کا امکان ہے، اس لیے شہری احتیاط کریں۔",
+]
+PHOTO_CAPTION = "The health minister opens a new hospital in the south of the country on Sunday."
+
+
+def others(text: str) -> list[tuple[str | None, str]]:
+    """(language, text) of each other-language span."""
+    return [(span.code, text[span.start : span.end]) for span in analyze(text).others()]
+
+
+def without_others(text: str) -> str:
+    """The text with its other-language spans cut out, as a user of the field would."""
+    kept, position = [], 0
+    for span in analyze(text).others():
+        kept.append(text[position : span.start])
+        position = span.end
+    return "".join(kept) + text[position:]
+
+
+@pytest.mark.parametrize("paragraphs", [ARTICLE_AR, ARTICLE_FA, ARTICLE_UR], ids=["ar", "fa", "ur"])
+def test_a_monolingual_article_has_no_other_language_spans(paragraphs: list[str]) -> None:
+    assert others("\n\n".join(paragraphs)) == []
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "code"),
+    [(ARTICLE_AR, "ar"), (ARTICLE_FA, "fa"), (ARTICLE_UR, "ur")],
+    ids=["ar", "fa", "ur"],
+)
+def test_an_english_caption_paragraph_is_listed_and_cut_out_cleanly(paragraphs: list[str], code: str) -> None:
+    text = "\n\n".join([paragraphs[0], PHOTO_CAPTION, *paragraphs[1:]])
+    page = analyze(text)
+    assert page.language.code == code
+    assert others(text) == [("en", PHOTO_CAPTION)]
+    assert page.others()[0].confidence >= 0.95
+    rest = without_others(text)
+    assert not any("a" <= char.lower() <= "z" for char in rest)  # no English left, not a stray "."
+    assert analyze(rest).others() == ()
+
+
+def test_a_caption_on_the_paragraphs_own_line_is_listed_alone() -> None:
+    # Persian: the caption ends before the paragraph on the same line.
+    text = "\n\n".join([f"{PHOTO_CAPTION} {ARTICLE_FA[0]}", *ARTICLE_FA[1:]])
+    assert others(text) == [("en", PHOTO_CAPTION)]
+    assert without_others(text).startswith(" " + ARTICLE_FA[0])
+
+
+def test_a_persian_quote_in_an_arabic_article_is_listed() -> None:
+    quote = "او در پیامی نوشت: ما همیشه در کنار مردم این کشور خواهیم بود و از هیچ کمکی دریغ نخواهیم کرد."
+    text = "\n\n".join([ARTICLE_AR[0], ARTICLE_AR[1], quote, ARTICLE_AR[2]])
+    assert analyze(text).language.code == "ar"
+    assert others(text) == [("fa", quote)]
+
+
+def test_latin_names_and_credits_in_an_arabic_article_are_not_listed() -> None:
+    names = "التقى الرئيس مع Emmanuel Macron و Olaf Scholz في باريس أمس لبحث العلاقات الثنائية بين البلدين."
+    text = "\n\n".join([ARTICLE_AR[0], names, "AFP", ARTICLE_AR[2]])
+    assert others(text) == []
+
+
+def test_an_unsure_reading_in_the_pages_own_script_is_not_listed() -> None:
+    """A name line reads as Dutch at 0.90 (eldc: unreliable): in the page's own script that is
+    noise, not a span to cut out."""
+    line = "Producer: Christen Pinkston"
+    text = "\n\n".join([ENGLISH, line, CAPTION])
+    page = analyze(text)
+    assert [span.code for span in page.spans] == ["en", "nl", "en"]
+    assert page.spans[1].confidence < SAME_SCRIPT_MIN_CONFIDENCE
+    assert page.others() == ()
+
+
+def test_no_other_language_spans_without_a_page_language() -> None:
+    assert analyze("").others() == ()
+    assert analyze("ok").others() == ()
+
+
+def test_spans_cover_text_after_the_pages_language_prefix() -> None:
+    """The page's language is read from its start; spans still cover the whole text."""
+    body = "\n\n".join(ARTICLE_AR * 30)
+    assert len(body) > 2 * PAGE_PREFIX
+    text = f"{body}\n\n{PHOTO_CAPTION}"
+    assert others(text) == [("en", PHOTO_CAPTION)]
+    assert analyze(text).language == detect_language(text)

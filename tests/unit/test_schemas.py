@@ -11,6 +11,7 @@ from schemas import (
     SCHEMA_VERSION,
     Article,
     DeadLetter,
+    OtherLanguageSpan,
     RawPage,
     SchemaError,
     message_headers,
@@ -75,6 +76,35 @@ def test_article_and_dead_letter_validate_against_their_json_schemas() -> None:
     headers = dict(letter.kafka_headers())
     assert headers["__streams.errors.offset"] == b"7"
     assert headers[HEADER_SCHEMA_VERSION] == SCHEMA_VERSION.encode()
+
+
+def test_other_language_spans_round_trip_and_are_validated() -> None:
+    span = OtherLanguageSpan(language="en", start=141, end=220, confidence=0.99)
+    article = Article(
+        article_id="0" * 32, url="https://example.com/a", title=None, text="t" * 300, language="ar",
+        published_at=None, fetched_at=NOW, content_hash="f" * 32, page_id="p", other_language_spans=[span],
+    )  # fmt: skip
+    document = orjson.loads(article.to_json())
+    assert document["other_language_spans"] == [
+        {"language": "en", "start": 141, "end": 220, "confidence": 0.99}
+    ]
+    validate("article", document)
+    assert Article.from_json(article.to_json()) == article
+    document["other_language_spans"][0]["language"] = "english"
+    with pytest.raises(SchemaError, match="at other_language_spans/0/language"):
+        validate("article", document)
+
+
+def test_an_article_without_spans_reads_as_monolingual() -> None:
+    """Articles written before the field existed (in a changelog, a replayed topic) load."""
+    article = Article(
+        article_id="0" * 32, url="u", title=None, text="t", language="ar", published_at=None,
+        fetched_at=NOW, content_hash="f" * 32, page_id="p",
+    )  # fmt: skip
+    document = orjson.loads(article.to_json())
+    del document["other_language_spans"]
+    validate("article", document)
+    assert Article.from_dict(document).other_language_spans == []
 
 
 def test_schema_violations_name_the_field() -> None:
