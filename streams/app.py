@@ -29,7 +29,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
 from agents.dedupe import Ref, document_ref
-from agents.dedupe.clusters import Decision, Pending, bucket_answer, ref
+from agents.dedupe.clusters import Decision, Pending, bucket_answer, owner_answer, ref
 from agents.dedupe.near import band_keys, jaccard, shingles, signature
 from agents.pipeline import analyze
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
@@ -253,11 +253,15 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             return  # the document expired past the horizon
         state = Pending.from_dict(stored["pending"])
         document = Article.from_dict(stored["document"])
+        decided_before = state.decided is not None
         if "band" in body:
-            for candidate in state.band_answered(int(body["band"]), [ref(c) for c in body["earlier"]]):
+            ask, tell = state.band_answered(
+                int(body["band"]), [ref(c) for c in body["earlier"]], [ref(c) for c in body["later"]]
+            )
+            for candidate in ask:
                 await ask_verdict(candidate, state, document)
-            for later in body["later"]:  # this document may be the earlier one of a later canonical
-                await ask_verdict(ref(later), state, document)
+            for later in tell:  # this document may be the earlier one of a later canonical
+                await ask_verdict(later, state, document)
         elif "owner" in body:
             state.owner_answered(ref(body["owner"]) if body["owner"] else None)
         elif "verdict" in body:
@@ -266,6 +270,10 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             await correct(state, document, ref(body["correct"]), float(body["jaccard"]), body["kind"])
         if state.decided is None and state.complete:
             state.decided = state.decision()
+            await publish(with_decision(document, state.decided))
+        elif decided_before and state.decided is not None and "correct" not in body:
+            # Every answer was in already: this one is a repeat, redelivered after a crash that
+            # kept the decision in the table but lost its publication. Publish it again.
             await publish(with_decision(document, state.decided))
         pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
 
@@ -295,13 +303,17 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
 
     async def correct(state: Pending, document: Article, earlier: Ref, similarity: float, kind: str) -> None:
-        """An earlier document arrived late and matches: remember it, re-publish if decided."""
+        """An earlier document arrived late and matches: remember it, re-publish if decided.
+
+        A repeated correction (redelivered after a crash) publishes again, tombstone included:
+        the table may have kept the correction while its publication was lost.
+        """
         was_canonical = state.decided is not None and state.decided.duplicate_of is None
         if not state.earlier_arrived(earlier, similarity, kind) or state.decided is None:
             return
         metrics.corrections.inc()
         await publish(with_decision(document, state.decided))
-        if was_canonical:
+        if was_canonical or state.decided.duplicate_of is not None:
             await articles.send(
                 key=document.article_id.encode(),
                 value=None,
@@ -334,16 +346,20 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 content = (message.key or b"").decode()
                 me = ref(orjson.loads(message.value or b"{}")["ref"])
                 stored = owner_table.get(content)
-                owner = ref(stored) if stored else None
-                earliest = min(me, owner) if owner is not None else me
-                if earliest != owner:
-                    owner_table[content] = list(earliest)
-                other = owner if owner is not None and owner[1] != me[1] else None
-                await internal(answers, me[1], {"owner": list(other) if other else None}, None)
-                if other is not None and me < other:
-                    # The previous owner is later than this copy: it becomes its exact duplicate.
+                answer = owner_answer(stored, me)
+                if answer.stored() != stored:
+                    owner_table[content] = answer.stored()
+                await internal(
+                    answers, me[1], {"owner": list(answer.earlier) if answer.earlier else None}, None
+                )
+                if answer.correct is not None:
+                    # A later owner (or, on a repeat, the one displaced before) becomes this copy's
+                    # exact duplicate.
                     await internal(
-                        answers, other[1], {"correct": list(me), "jaccard": 1.0, "kind": "exact"}, None
+                        answers,
+                        answer.correct[1],
+                        {"correct": list(me), "jaccard": 1.0, "kind": "exact"},
+                        None,
                     )
             except Exception as exc:
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))

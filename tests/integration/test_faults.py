@@ -13,16 +13,20 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 
 from schemas import RawPage
-from streams.audit import DEAD_LETTER, in_flight
+from streams.audit import DEAD_LETTER, in_flight, read
 from streams.broker import LocalBroker, free_port
 from streams.config import Settings
+from streams.connection import client_options
 from streams.feed import feed
-from streams.topics import DOCUMENTS, internal_topic
-from tests.integration.clusters import corpus
-from tests.integration.conftest import new_pipeline
+from streams.topics import ANSWERS, ARTICLES, DOCUMENTS, DUPLICATES, internal_topic
+from tests.integration.clusters import corpus, offline_clusters
+from tests.integration.conftest import Pipeline, new_pipeline
 from tests.integration.faults import (
+    FIRST_OUTPUT_SECONDS,
     bad_records,
     first_output,
     kill_nine_cycles,
@@ -53,6 +57,53 @@ async def test_kill_9_of_a_worker_mid_stream_20_times(kafka: str, tmp_path: Path
     finally:
         pipeline.stop_all()
     assert report.outcomes[DEAD_LETTER] == 3 * KILL_CYCLES
+
+
+async def test_redelivered_answers_publish_decided_documents_again(kafka: str, tmp_path: Path) -> None:
+    """What a kill -9 leaves behind at least once, made deterministic: a table's changelog is
+    written as an event is processed, but what the event sends goes out at its offset commit.
+    So the restarted worker holds every decision while their publications may be lost, and the
+    answers that completed them come again. Every repeat must publish the decision again."""
+    pipeline = await new_pipeline(kafka, tmp_path)
+    pipeline.start_worker()
+    pages = corpus(uuid.uuid4().hex[:8], stories=4)
+    try:
+        await feed(pages, pipeline.settings, progress=False)
+        await settled(pipeline, pages, raw_records=len(pages))
+        assert pipeline.stop_worker() == 0
+        before = await read(pipeline.settings)
+        ends = {(r.topic, r.partition): r.offset + 1 for r in before[ARTICLES] + before[DUPLICATES]}
+        answers = internal_topic(pipeline.settings, ANSWERS)
+        await rewind(pipeline, [TopicPartition(answers, p) for p in range(pipeline.settings.partitions)])
+        pipeline.start_worker()
+        wanted = set(offline_clusters(pages))
+
+        def published_again(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+            again = {
+                orjson.loads(r.value)["article_id"]
+                for r in records
+                if r.value is not None and r.offset >= ends.get((r.topic, r.partition), 0)
+            }
+            return wanted <= again
+
+        await pipeline.outputs(published_again, timeout=FIRST_OUTPUT_SECONDS)
+        report = await settled(pipeline, pages, raw_records=len(pages))
+    finally:
+        pipeline.stop_all()
+    assert report.republished >= len(pages)
+
+
+async def rewind(pipeline: Pipeline, partitions: list[TopicPartition]) -> None:
+    """Move the stopped pipeline's group back to the start of ``partitions``."""
+    consumer = AIOKafkaConsumer(
+        **client_options(pipeline.settings), group_id=pipeline.settings.app_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit({tp: OffsetAndMetadata(0, "fault test") for tp in partitions})
+    finally:
+        await consumer.stop()
 
 
 @pytest.fixture

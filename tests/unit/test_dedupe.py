@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from agents.dedupe import article_id_for, content_hash, document_ref, normalize_for_matching
-from agents.dedupe.clusters import BUCKET_SIZE, Decision, LocalDeduplicator, Pending, bucket_answer
+from agents.dedupe.clusters import (
+    BUCKET_SIZE,
+    Decision,
+    LocalDeduplicator,
+    OwnerAnswer,
+    Pending,
+    bucket_answer,
+    owner_answer,
+)
 from agents.dedupe.near import BANDS, band_keys, shingles, signature
 
 T0 = datetime(2026, 2, 6, tzinfo=UTC)
@@ -73,15 +81,54 @@ def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> Non
     state = Pending(me=me, content_hash="h", shingles=[1, 2, 3])
     for band in range(BANDS):
         assert not state.complete
-        asked = state.band_answered(band, [earlier] if band == 0 else [])
-        state.band_answered(band, [earlier])  # a redelivered answer changes nothing
+        asked, _ = state.band_answered(band, [earlier] if band == 0 else [], [])
         assert asked == ([earlier] if band == 0 else [])
+        state.band_answered(band, [earlier], [])  # a redelivered answer changes no decision
     state.owner_answered(None)
     assert not state.complete  # the verdict is still missing
     state.verdict(earlier[1], 0.9, earlier)
     restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
     assert restored.complete
     assert restored.decision() == Decision(earlier[1], "near", 0.9, earlier)
+
+
+def test_a_repeated_band_answer_asks_again_what_the_first_one_asked() -> None:
+    # After a crash the table may keep the first answer while the requests it sent are lost.
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    earlier = [("2026-02-06T00:00:00+00:00", "e" * 32), ("2026-02-06T00:30:00+00:00", "f" * 32)]
+    later = [("2026-02-06T02:00:00+00:00", "l" * 32)]
+    state = Pending(me=me, content_hash="h", shingles=[1])
+    assert state.band_answered(0, earlier, later) == (earlier, later)
+    assert state.band_answered(1, earlier, later) == ([], [])  # asked and told once per document
+    state.verdict(earlier[0][1], 0.9, earlier[0])
+    assert state.band_answered(0, earlier, later) == ([earlier[1]], later)  # a repeat: no verdict yet
+    assert state.asked == [e[1] for e in earlier] and state.told == [later[0][1]]
+
+
+def test_the_owner_of_a_content_hash_answers_a_repeat_as_the_first_time() -> None:
+    first = ("2026-02-06T01:00:00+00:00", "a" * 32)
+    copy = ("2026-02-06T02:00:00+00:00", "b" * 32)
+    early = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    assert owner_answer(None, first) == OwnerAnswer(first, None, None, None)
+    stored = owner_answer(None, first).stored()
+    assert owner_answer(stored, copy) == OwnerAnswer(first, None, first, None)  # an exact copy
+    late = owner_answer(stored, early)  # an earlier copy arrives late: the owner so far is corrected
+    assert late == OwnerAnswer(early, first, None, first)
+    assert owner_answer(late.stored(), early) == late  # redelivered: the correction is sent again
+    assert owner_answer(late.stored(), copy).earlier == early
+    assert owner_answer(list(first), copy) == OwnerAnswer(first, None, first, None)  # an older worker's value
+
+
+def test_a_repeated_correction_asks_for_the_publication_again() -> None:
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    early = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    for kind in ("exact", "near"):
+        state = Pending(me=me, content_hash="h", shingles=[1])
+        state.decided = Decision(None, None, None, me)
+        assert state.earlier_arrived(early, 0.9, kind)
+        restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
+        assert restored.earlier_arrived(early, 0.9, kind)  # a redelivery: its publication may be lost
+        assert restored.decided == state.decided and restored.decided.duplicate_of == early[1]
 
 
 def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
