@@ -148,7 +148,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
 
     pending_table = table(topics.TABLE_DOCUMENTS, "article_id -> Pending (the join state and the decision)")
     bucket_table = table(topics.TABLE_BUCKETS, "band key -> earliest documents [[time, id], ...]")
-    owner_table = table(topics.TABLE_OWNERS, "content hash -> [earliest, latest] documents")
+    owner_table = table(topics.TABLE_OWNERS, "content hash -> its owner, latest copy, displaced owner")
     # ensure_topics creates every source topic and changelog with the same partition count
     # before a worker starts. Faust re-checks that against a consumer metadata snapshot,
     # which right after a rebalance can list a changelog with no partitions (seen with two
@@ -278,11 +278,15 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             return  # the document expired past the horizon
         state = Pending.from_dict(stored["pending"])
         document = Article.from_dict(stored["document"])
+        decided_before = state.decided is not None
         if "band" in body:
-            for candidate in state.band_answered(int(body["band"]), [ref(c) for c in body["earlier"]]):
+            ask, tell = state.band_answered(
+                int(body["band"]), [ref(c) for c in body["earlier"]], [ref(c) for c in body["later"]]
+            )
+            for candidate in ask:
                 await ask_verdict(candidate, state, document)
-            for later in body["later"]:  # this document may be the earlier one of a later canonical
-                await ask_verdict(ref(later), state, document)
+            for later in tell:  # this document may be the earlier one of a later canonical
+                await ask_verdict(later, state, document)
         elif "owner" in body:
             state.owner_answered(ref(body["owner"]) if body["owner"] else None)
         elif "verdict" in body:
@@ -293,6 +297,10 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             state.decided = state.decision()
             await publish(with_decision(document, state.decided))
             saw("documents", message, state.me)
+        elif decided_before and state.decided is not None and "correct" not in body:
+            # Every answer was in already: this one is a repeat, redelivered after a crash that
+            # kept the decision in the table but lost its publication. Publish it again.
+            await publish(with_decision(document, state.decided))
         pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
 
     async def ask_verdict(candidate: Ref, state: Pending, document: Article) -> None:
@@ -321,13 +329,17 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
 
     async def correct(state: Pending, document: Article, earlier: Ref, similarity: float, kind: str) -> None:
-        """An earlier document arrived late and matches: remember it, re-publish if decided."""
+        """An earlier document arrived late and matches: remember it, re-publish if decided.
+
+        A repeated correction (redelivered after a crash) publishes again, tombstone included:
+        the table may have kept the correction while its publication was lost.
+        """
         was_canonical = state.decided is not None and state.decided.duplicate_of is None
         if not state.earlier_arrived(earlier, similarity, kind) or state.decided is None:
             return
         metrics.corrections.inc()
         await publish(with_decision(document, state.decided))
-        if was_canonical:
+        if was_canonical or state.decided.duplicate_of is not None:
             await articles.send(
                 key=document.article_id.encode(),
                 value=None,
@@ -370,15 +382,20 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 me = ref(body["ref"])
                 saw("owners", message, me)
                 stored = owner_table.get(content)
-                owners = (ref(stored[0]), ref(stored[1])) if stored else None
-                original, updated, corrected = owner_answer(owners, me, horizon)
-                if updated != owners:
-                    owner_table[content] = [list(updated[0]), list(updated[1])]
-                await internal(answers, me[1], {"owner": list(original) if original else None}, None)
-                if corrected is not None:
-                    # The previous owner is later than this copy: it becomes its exact duplicate.
+                answer = owner_answer(stored, me, horizon)
+                if answer.stored() != stored:
+                    owner_table[content] = answer.stored()
+                await internal(
+                    answers, me[1], {"owner": list(answer.earlier) if answer.earlier else None}, None
+                )
+                if answer.correct is not None:
+                    # A later owner (or, on a repeat, the one displaced before) becomes this copy's
+                    # exact duplicate.
                     await internal(
-                        answers, corrected[1], {"correct": list(me), "jaccard": 1.0, "kind": "exact"}, None
+                        answers,
+                        answer.correct[1],
+                        {"correct": list(me), "jaccard": 1.0, "kind": "exact"},
+                        None,
                     )
             except Exception as exc:
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))

@@ -39,7 +39,8 @@ def renew_bucket(value: Any, horizon: Horizon, cutoff: datetime) -> Any:
 
 def renew_owners(value: Any, horizon: Horizon, cutoff: datetime) -> Any:
     """A content hash is forgotten once its latest copy is before the cutoff."""
-    return None if horizon.expired(ref(value[1]), cutoff) else value
+    latest = value.get("latest") or value["owner"] if isinstance(value, dict) else value
+    return None if horizon.expired(ref(latest), cutoff) else value
 
 
 @dataclass

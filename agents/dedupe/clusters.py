@@ -11,7 +11,14 @@ A document's decision needs three kinds of answers that live on other partitions
 
 :class:`Pending` collects those answers for one document (it is stored in a Faust table,
 so it is plain JSON) and :meth:`Pending.decision` decides once all have arrived. All
-answers are idempotent (sets, not counters), so redelivered messages change nothing.
+answers are idempotent (sets, not counters), so redelivered messages change no decision.
+
+Redelivery after a crash meets state that is *ahead* of the outputs: at least once, a
+table's changelog is written as an event is processed, while the messages the event sends
+go out with its offset commit, so a kill -9 in between keeps the new state and loses the
+messages. Every step here therefore answers a repeated message with the messages the first
+one sent (the candidates still without a verdict, the later documents to tell, the
+correction to re-send), and the shell re-publishes a decided document on any repeat.
 Documents are ordered by :data:`Ref` = (event time, article_id); a duplicate always points
 to a strictly earlier document, so there are no cycles and each cluster has one root.
 
@@ -83,32 +90,57 @@ def bucket_answer(
     return earlier, later, updated
 
 
-Owners = tuple[Ref, Ref]  # the earliest and the latest document seen with one content hash
+@dataclass(frozen=True)
+class OwnerAnswer:
+    """The content-hash owner's answer to one document (see :func:`owner_answer`)."""
+
+    owner: Ref  # the earliest document with this hash, the asking one included
+    latest: Ref  # the latest document with this hash, the asking one included
+    displaced: Ref | None  # the later owner it took the hash from, if any
+    earlier: Ref | None  # the earlier copy the asking document duplicates exactly, if any
+    correct: Ref | None  # a later former owner that must become the asking document's exact copy
+
+    def stored(self) -> dict[str, Any]:
+        """The table's new value."""
+        return {
+            "owner": list(self.owner),
+            "latest": list(self.latest),
+            "displaced": list(self.displaced) if self.displaced else None,
+        }
 
 
-def owner_answer(
-    owners: Owners | None, document: Ref, horizon: Horizon
-) -> tuple[Ref | None, Owners, Ref | None]:
-    """The content-hash owners' answer to ``document``: (the earlier copy it duplicates, the
-    owners with it, a previous earliest that ``document`` now precedes and must correct).
+def owner_answer(stored: Any, document: Ref, horizon: Horizon) -> OwnerAnswer:
+    """The earliest document of a content hash, and what ``document`` is told when it asks.
 
-    The original is the earliest copy within the horizon; when that one is too old, the
-    latest earlier copy (so a story re-published for months stays one chain of exact copies).
+    The original of a copy is the earliest document with its hash within the horizon; when
+    that one is too old, the latest earlier copy (so a story re-published for months stays
+    one chain of exact copies). The table keeps the owner, the latest copy and the later
+    owner it displaced, so a repeated question of the current owner re-sends the correction
+    its first one sent (that message may have been lost with a crash). ``stored`` is the
+    table's value: None, :meth:`OwnerAnswer.stored`, or an older worker's bare ``[time, id]``.
     """
-    if owners is None:
-        return None, (document, document), None
-    earliest, latest = owners
+    if stored is None:
+        return OwnerAnswer(document, document, None, None, None)
+    if isinstance(stored, dict):
+        owner = ref(stored["owner"])
+        latest = ref(stored.get("latest") or stored["owner"])
+        displaced = ref(stored["displaced"]) if stored["displaced"] else None
+    else:
+        owner, latest, displaced = ref(stored), ref(stored), None
+    newest = max(latest, document)
+    if owner[1] == document[1]:  # the owner asks again: a redelivery
+        again = displaced if displaced is not None and horizon.within(document, displaced) else None
+        return OwnerAnswer(owner, newest, displaced, None, again)
+    if document < owner:  # an earlier copy arrived late: the owner so far becomes its duplicate
+        if horizon.within(document, owner):
+            return OwnerAnswer(document, newest, owner, None, owner)
+        return OwnerAnswer(owner, newest, displaced, None, None)  # from before the horizon: no owner
     originals = [
-        owner
-        for owner in (earliest, latest)
-        if owner < document and owner[1] != document[1] and horizon.within(owner, document)
+        copy
+        for copy in (owner, latest)
+        if copy < document and copy[1] != document[1] and horizon.within(copy, document)
     ]
-    updated = (min(earliest, document), max(latest, document))
-    corrected = (
-        earliest if document < earliest and earliest[1] != document[1] and horizon.within(document, earliest)
-        else None
-    )  # fmt: skip
-    return (min(originals) if originals else None), updated, corrected
+    return OwnerAnswer(owner, newest, displaced, min(originals) if originals else None, None)
 
 
 @dataclass
@@ -130,17 +162,32 @@ class Pending:
     hash_answered: bool = False
     exact_owner: Ref | None = None
     asked: list[str] = field(default_factory=list)  # candidates asked for a verdict
+    told: list[str] = field(default_factory=list)  # later documents told to check this earlier one
     verdicts: dict[str, tuple[float, Ref]] = field(default_factory=dict)  # id -> (jaccard, canonical)
     decided: Decision | None = None
 
     # -- answers -------------------------------------------------------------------------
-    def band_answered(self, band: int, earlier: list[Ref]) -> list[Ref]:
-        """Record one band's answer; return the new candidates to ask for a verdict."""
-        if band not in self.bands_answered:
+    def band_answered(self, band: int, earlier: list[Ref], later: list[Ref]) -> tuple[list[Ref], list[Ref]]:
+        """Record one band's answer; return (candidates to ask for a verdict, later documents
+        to tell about this one).
+
+        A band answered before is a repeat (a redelivery, or a document asked again): the
+        requests the first answer sent may be lost, so it returns again the candidates still
+        without a verdict and every later document.
+        """
+        repeat = band in self.bands_answered
+        if not repeat:
             self.bands_answered.append(band)
-        fresh = [c for c in earlier if c[1] not in self.asked and c[1] != self.me[1]]
-        self.asked.extend(c[1] for c in fresh)
-        return fresh
+        others = [c for c in earlier if c[1] != self.me[1]]
+        if repeat:
+            ask = [c for c in others if c[1] not in self.verdicts]
+            tell = [c for c in later if c[1] != self.me[1]]
+        else:
+            ask = [c for c in others if c[1] not in self.asked]
+            tell = [c for c in later if c[1] not in self.told and c[1] != self.me[1]]
+        self.asked.extend(c[1] for c in ask if c[1] not in self.asked)
+        self.told.extend(c[1] for c in tell if c[1] not in self.told)
+        return ask, tell
 
     def owner_answered(self, owner: Ref | None) -> None:
         self.hash_answered = True
@@ -177,11 +224,13 @@ class Pending:
     def earlier_arrived(self, earlier: Ref, similarity: float, kind: str) -> bool:
         """An earlier document that arrived late matches this one (``kind`` exact or near).
 
-        It is remembered whether or not this document has decided yet; returns True when an
-        already published decision changes (the document must be re-published).
+        It is remembered whether or not this document has decided yet; returns True when the
+        document must be re-published: its published decision changes, or this correction was
+        applied before (a repeat: the re-publication it caused may have been lost).
         """
         if not earlier < self.me:
             return False
+        repeat = self.exact_owner == earlier if kind == "exact" else earlier[1] in self.verdicts
         if kind == "exact":
             if self.exact_owner is None or earlier < self.exact_owner:
                 self.exact_owner = earlier
@@ -193,7 +242,7 @@ class Pending:
         if updated != self.decided:
             self.decided = updated
             return True
-        return False
+        return repeat
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -209,6 +258,7 @@ class Pending:
             hash_answered=bool(data["hash_answered"]),
             exact_owner=ref(data["exact_owner"]) if data.get("exact_owner") else None,
             asked=list(data["asked"]),
+            told=list(data.get("told", [])),
             verdicts={k: (float(v[0]), ref(v[1])) for k, v in data["verdicts"].items()},
             decided=(
                 Decision(
@@ -229,22 +279,24 @@ class LocalDeduplicator:
     def __init__(self, horizon: Horizon | None = None) -> None:
         self._horizon = horizon or Horizon()
         self._buckets: dict[str, list[Ref]] = {}
-        self._owners: dict[str, Owners] = {}
+        self._owners: dict[str, dict[str, Any]] = {}
         self._states: dict[str, Pending] = {}
 
     def decide(self, me: Ref, content_hash: str, shingle_set: frozenset[int], bands: list[str]) -> Decision:
         state = Pending(me=me, content_hash=content_hash, shingles=sorted(shingle_set))
         for band in bands:
-            earlier, _, self._buckets[band] = bucket_answer(self._buckets.get(band, []), me, self._horizon)
-            for candidate in state.band_answered(int(band[:2]), earlier):
+            earlier, later, self._buckets[band] = bucket_answer(
+                self._buckets.get(band, []), me, self._horizon
+            )
+            for candidate in state.band_answered(int(band[:2]), earlier, later)[0]:
                 other = self._states.get(candidate[1])
                 if other is None or other.decided is None:
                     state.verdict(candidate[1], 0.0, candidate)
                     continue
                 state.verdict(candidate[1], jaccard(other.shingles, state.shingles), other.decided.canonical)
-        owner = self._owners.get(content_hash)
-        original, self._owners[content_hash], _ = owner_answer(owner, me, self._horizon)
-        state.owner_answered(original)
+        owner = owner_answer(self._owners.get(content_hash), me, self._horizon)
+        state.owner_answered(owner.earlier)
+        self._owners[content_hash] = owner.stored()
         state.decided = state.decision()
         self._states[me[1]] = state
         return state.decided

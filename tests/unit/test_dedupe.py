@@ -10,6 +10,7 @@ from agents.dedupe.clusters import (
     Decision,
     Horizon,
     LocalDeduplicator,
+    OwnerAnswer,
     Pending,
     bucket_answer,
     owner_answer,
@@ -81,15 +82,56 @@ def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> Non
     state = Pending(me=me, content_hash="h", shingles=[1, 2, 3])
     for band in range(BANDS):
         assert not state.complete
-        asked = state.band_answered(band, [earlier] if band == 0 else [])
-        state.band_answered(band, [earlier])  # a redelivered answer changes nothing
+        asked, _ = state.band_answered(band, [earlier] if band == 0 else [], [])
         assert asked == ([earlier] if band == 0 else [])
+        state.band_answered(band, [earlier], [])  # a redelivered answer changes no decision
     state.owner_answered(None)
     assert not state.complete  # the verdict is still missing
     state.verdict(earlier[1], 0.9, earlier)
     restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
     assert restored.complete
     assert restored.decision() == Decision(earlier[1], "near", 0.9, earlier)
+
+
+def test_a_repeated_band_answer_asks_again_what_the_first_one_asked() -> None:
+    # After a crash the table may keep the first answer while the requests it sent are lost.
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    earlier = [("2026-02-06T00:00:00+00:00", "e" * 32), ("2026-02-06T00:30:00+00:00", "f" * 32)]
+    later = [("2026-02-06T02:00:00+00:00", "l" * 32)]
+    state = Pending(me=me, content_hash="h", shingles=[1])
+    assert state.band_answered(0, earlier, later) == (earlier, later)
+    assert state.band_answered(1, earlier, later) == ([], [])  # asked and told once per document
+    state.verdict(earlier[0][1], 0.9, earlier[0])
+    assert state.band_answered(0, earlier, later) == ([earlier[1]], later)  # a repeat: no verdict yet
+    assert state.asked == [e[1] for e in earlier] and state.told == [later[0][1]]
+
+
+def test_the_owner_of_a_content_hash_answers_a_repeat_as_the_first_time() -> None:
+    first = ("2026-02-06T01:00:00+00:00", "a" * 32)
+    copy = ("2026-02-06T02:00:00+00:00", "b" * 32)
+    early = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    h = Horizon()
+    assert owner_answer(None, first, h) == OwnerAnswer(first, first, None, None, None)
+    stored = owner_answer(None, first, h).stored()
+    assert owner_answer(stored, copy, h) == OwnerAnswer(first, copy, None, first, None)  # an exact copy
+    late = owner_answer(stored, early, h)  # an earlier copy arrives late: the owner so far is corrected
+    assert late == OwnerAnswer(early, first, first, None, first)
+    assert owner_answer(late.stored(), early, h) == late  # redelivered: the correction is sent again
+    assert owner_answer(late.stored(), copy, h).earlier == early
+    older_value = owner_answer(list(first), copy, h)  # an older worker's table value
+    assert older_value == OwnerAnswer(first, copy, None, first, None)
+
+
+def test_a_repeated_correction_asks_for_the_publication_again() -> None:
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    early = ("2026-02-06T00:00:00+00:00", "e" * 32)
+    for kind in ("exact", "near"):
+        state = Pending(me=me, content_hash="h", shingles=[1])
+        state.decided = Decision(None, None, None, me)
+        assert state.earlier_arrived(early, 0.9, kind)
+        restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
+        assert restored.earlier_arrived(early, 0.9, kind)  # a redelivery: its publication may be lost
+        assert restored.decided == state.decided and restored.decided.duplicate_of == early[1]
 
 
 def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
@@ -148,16 +190,18 @@ def test_buckets_answer_within_the_horizon_and_drop_expired_entries() -> None:
 
 def test_owner_answers_the_earliest_copy_within_the_horizon() -> None:
     first, copy, much_later = at(0, "a"), at(10, "b"), at(35, "c")
-    assert owner_answer(None, first, HORIZON) == (None, (first, first), None)
-    assert owner_answer((first, first), first, HORIZON) == (None, (first, first), None)  # a replay
-    assert owner_answer((first, first), copy, HORIZON) == (first, (first, copy), None)
-    assert owner_answer((first, copy), copy, HORIZON) == (first, (first, copy), None)  # a replay
-    assert owner_answer((copy, copy), first, HORIZON) == (None, (first, copy), copy)  # earlier, late
-    # the earliest is too old for c: the latest earlier copy is its original
-    assert owner_answer((first, copy), much_later, HORIZON) == (copy, (first, much_later), None)
-    assert owner_answer((first, first), much_later, HORIZON) == (None, (first, much_later), None)
-    # a copy from before the horizon of the earliest arriving late corrects nobody
-    assert owner_answer((much_later, much_later), first, HORIZON) == (None, (first, much_later), None)
+
+    def ask(owner: tuple[str, str], latest: tuple[str, str], document: tuple[str, str]) -> OwnerAnswer:
+        return owner_answer(
+            {"owner": list(owner), "latest": list(latest), "displaced": None}, document, HORIZON
+        )
+
+    assert ask(first, first, copy).earlier == first
+    # the earliest is too old for c: the latest earlier copy is its original, and c the latest now
+    assert ask(first, copy, much_later) == OwnerAnswer(first, much_later, None, copy, None)
+    assert ask(first, first, much_later).earlier is None
+    # a copy from before the owner's horizon arriving late takes nothing and corrects nobody
+    assert ask(much_later, much_later, first) == OwnerAnswer(much_later, much_later, None, None, None)
 
 
 def test_horizon_cutoff_leaves_room_for_the_span_and_the_lateness() -> None:

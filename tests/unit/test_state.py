@@ -32,5 +32,7 @@ def test_buckets_keep_their_recent_entries_and_go_when_empty() -> None:
 
 
 def test_a_content_hash_goes_with_its_latest_copy() -> None:
-    assert renew_owners([OLD, NEW], HORIZON, CUTOFF) == [OLD, NEW]
-    assert renew_owners([OLD, OLD], HORIZON, CUTOFF) is None
+    recent = {"owner": OLD, "latest": NEW, "displaced": None}
+    assert renew_owners(recent, HORIZON, CUTOFF) == recent
+    assert renew_owners({"owner": OLD, "latest": OLD, "displaced": None}, HORIZON, CUTOFF) is None
+    assert renew_owners(OLD, HORIZON, CUTOFF) is None  # an older worker's bare owner
