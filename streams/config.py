@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from agents.dedupe.clusters import Horizon
 from agents.limits import DEFAULT_LIMITS, Limits
 
 
@@ -86,6 +88,9 @@ class Settings:
     group_instance_id: str = ""  # Kafka static membership (e.g. the pod name); empty: dynamic
     lag_interval_seconds: float = 10.0
     stall_seconds: float = 300.0
+    dedupe_horizon_days: int = 30  # documents further apart in event time are never duplicates
+    dedupe_lateness_hours: int = 24  # how late a document may arrive and be decided as in time order
+    dedupe_sweep_seconds: int = 3600  # how often each worker frees dedupe state past the horizon
     cache_dir: Path = field(default_factory=default_cache_dir)
     # How every Kafka client connects (streams/connection.py turns these into client options).
     security_protocol: str = "PLAINTEXT"
@@ -140,6 +145,9 @@ class Settings:
             group_instance_id=os.environ.get("KHABAR_GROUP_INSTANCE_ID", "").strip(),
             lag_interval_seconds=_env_int("KHABAR_LAG_INTERVAL_SECONDS", 10),
             stall_seconds=_env_int("KHABAR_STALL_SECONDS", 300),
+            dedupe_horizon_days=_env_int("KHABAR_DEDUPE_HORIZON_DAYS", 30),
+            dedupe_lateness_hours=_env_int("KHABAR_DEDUPE_LATENESS_HOURS", 24),
+            dedupe_sweep_seconds=_env_int("KHABAR_DEDUPE_SWEEP_SECONDS", 3600),
             cache_dir=cache_dir,
             security_protocol=protocol,
             sasl_mechanism=_env_choice("KHABAR_SASL_MECHANISM", "SCRAM-SHA-512", SASL_MECHANISMS),
@@ -181,15 +189,21 @@ class Settings:
             "KHABAR_APP_ID": self.app_id,
             "KHABAR_PARTITIONS": str(self.partitions),
             "KHABAR_REPLICATION_FACTOR": str(self.replication_factor),
+            "KHABAR_RAW_RETENTION_HOURS": str(self.raw_retention_hours),
             "KHABAR_DATA_DIR": str(self.data_dir),
             "KHABAR_WEB_HOST": self.web_host,
             "KHABAR_WEB_PORT": str(self.web_port),
+            "KHABAR_PROCESSING_GUARANTEE": self.processing_guarantee,
+            "KHABAR_MAX_PAGE_BYTES": str(self.max_page_bytes),
+            "KHABAR_GROUP_INSTANCE_ID": self.group_instance_id,
             "KHABAR_LAG_INTERVAL_SECONDS": str(int(self.lag_interval_seconds)),
             "KHABAR_STALL_SECONDS": str(int(self.stall_seconds)),
-            "KHABAR_MAX_PAGE_BYTES": str(self.max_page_bytes),
             "KHABAR_MAX_DECOMPRESSED_BYTES": str(self.max_decompressed_bytes),
             "KHABAR_MAX_PARSE_DEPTH": str(self.max_parse_depth),
             "KHABAR_STAGE_BUDGET_SECONDS": repr(self.stage_budget_seconds),
+            "KHABAR_DEDUPE_HORIZON_DAYS": str(self.dedupe_horizon_days),
+            "KHABAR_DEDUPE_LATENESS_HOURS": str(self.dedupe_lateness_hours),
+            "KHABAR_DEDUPE_SWEEP_SECONDS": str(self.dedupe_sweep_seconds),
             "KHABAR_SECURITY_PROTOCOL": self.security_protocol,
             "KHABAR_SASL_MECHANISM": self.sasl_mechanism,
             "KHABAR_SASL_USERNAME": self.sasl_username,
@@ -198,6 +212,10 @@ class Settings:
             "KHABAR_SSL_CERTFILE": str(self.ssl_certfile or ""),
             "KHABAR_SSL_KEYFILE": str(self.ssl_keyfile or ""),
         }
+
+    @property
+    def horizon(self) -> Horizon:
+        return Horizon(timedelta(days=self.dedupe_horizon_days), timedelta(hours=self.dedupe_lateness_hours))
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
