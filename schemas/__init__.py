@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -84,6 +84,10 @@ def _parse_time(value: str, what: str) -> datetime:
         raise SchemaError("schema", f"{what} is not an ISO 8601 time: {value!r}") from exc
     if moment.tzinfo is None:
         raise SchemaError("schema", f"{what} has no time zone: {value!r}")
+    try:
+        moment.astimezone(UTC)  # documents are ordered by their UTC time
+    except OverflowError as exc:
+        raise SchemaError("schema", f"{what} is outside the years UTC can represent: {value!r}") from exc
     return moment
 
 
@@ -246,7 +250,7 @@ class Article:
 
 _ARTICLE_FIELDS = tuple(item.name for item in fields(Article))
 
-Stage = Literal["decode", "clean", "language", "dates", "dedupe", "publish"]
+Stage = Literal["decode", "clean", "language", "dates", "fingerprint", "dedupe", "publish"]
 
 
 @dataclass(frozen=True, slots=True)

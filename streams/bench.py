@@ -204,9 +204,8 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
 
     from agents import StageError
     from agents.clean.dom import parse
-    from agents.dedupe.near import band_keys, shingles, signature
     from agents.language import load_models
-    from agents.pipeline import analyze
+    from agents.pipeline import analyze, fingerprint
 
     load_models()
     fetched_at = datetime.now(UTC)
@@ -221,13 +220,10 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
         clock.start()
         page = RawPage.from_json(message)
         clock.lap("decode")
-        try:
-            article = analyze(page, observe=clock.lap)
+        try:  # as the worker does it
+            fingerprint(analyze(page, observe=clock.lap), observe=clock.lap)
         except StageError:
             rejected += 1
-            return
-        band_keys(signature(shingles(article.text)))  # and the content hash, computed in analyze
-        clock.lap("fingerprint")
 
     def others(page: CorpusPage, url: str) -> None:
         started = time.process_time()
@@ -711,7 +707,8 @@ class DocumentState:
     article_id: str
     pending: dict[str, Any]  # documents: article_id -> {"pending": ..., "document": ...}
     bands: list[str]  # lsh-buckets: band key -> [[time, id], ...]
-    content_hash: str  # content-owners: hash -> [time, id]
+    content_hash: str  # content-owners: hash -> {"owner": ..., "latest": ..., "displaced": ...}
+    owner: dict[str, Any]
     me: list[str]
 
 
@@ -806,7 +803,7 @@ def templates_from(corpus: Sequence[CorpusPage]) -> list[Template]:
 
 def synthetic_document(number: int, template: Template, rng: random.Random) -> DocumentState:
     """A unique decided document with the template's text and number of shingles."""
-    from agents.dedupe.clusters import Decision, Pending
+    from agents.dedupe.clusters import Decision, Horizon, Pending, owner_answer
     from agents.dedupe.near import BANDS
 
     article_id = hashlib.blake2b(f"doc{number}".encode(), digest_size=16).hexdigest()
@@ -824,8 +821,9 @@ def synthetic_document(number: int, template: Template, rng: random.Random) -> D
         decided=Decision(None, None, None, me),
     )
     bands = [f"{band:02d}{rng.getrandbits(64):016x}" for band in range(BANDS)]
+    owner = owner_answer(None, me, Horizon()).stored()
     return DocumentState(
-        article_id, {"pending": pending.to_dict(), "document": document}, bands, content, list(me)
+        article_id, {"pending": pending.to_dict(), "document": document}, bands, content, owner, list(me)
     )
 
 
@@ -855,7 +853,7 @@ def document_operations(stores: Stores, state: DocumentState) -> tuple[dict[str,
     seconds["lsh-buckets"], written["lsh-buckets"] = time.perf_counter() - started, total
     started = time.perf_counter()
     stores.get("content-owners", state.content_hash)
-    total = stores.put("content-owners", state.content_hash, state.me)
+    total = stores.put("content-owners", state.content_hash, state.owner)
     seconds["content-owners"], written["content-owners"] = time.perf_counter() - started, total
     return seconds, written
 
@@ -882,7 +880,7 @@ def state_bench(
                 stores.add("documents", state.article_id, state.pending)
                 for band in state.bands:
                     stores.add("lsh-buckets", band, [state.me])
-                stores.add("content-owners", state.content_hash, state.me)
+                stores.add("content-owners", state.content_hash, state.owner)
                 number += 1
             size = number
             totals: dict[str, float] = {}
@@ -901,7 +899,7 @@ def state_bench(
                     )
                 stores.keys["lsh-buckets"] += len(state.bands)
                 stores.value_bytes["content-owners"] += len(stores.encode(state.content_hash)) + len(
-                    stores.encode(state.me)
+                    stores.encode(state.owner)
                 )
                 stores.keys["content-owners"] += 1
                 number += 1

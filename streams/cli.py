@@ -237,9 +237,7 @@ def process(paths: tuple[str, ...], output: Path, progress: bool) -> None:
     from streams.sources import read_pages
 
     with output.open("wb") as out:
-        summary = process_pages(
-            read_pages(paths), out, progress=progress, max_page_bytes=_settings().max_page_bytes
-        )
+        summary = process_pages(read_pages(paths), out, progress=progress, limits=_settings().limits)
     click.echo(summary.describe(), err=True)
 
 
@@ -440,6 +438,44 @@ def replay(
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(replays.wait_drained(settings, group, [p.partition for p in plans], progress))
     bar.close()
+
+
+@main.command()
+@click.option(
+    "--since", type=click.DateTime(TIME_FORMATS),
+    help="Only raw pages accepted since this time (ISO 8601; UTC when no zone).",
+)  # fmt: skip
+@click.option(
+    "--partition", "partitions", type=int, multiple=True, help="Only these raw-pages partitions (repeatable)."
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def audit(since: datetime | None, partitions: tuple[int, ...], progress: bool) -> None:
+    """Check that every page accepted on raw-pages ended as exactly one live article, duplicate
+    or dead letter, reading the final state of the outputs (committed records only).
+
+    Exit 0 when nothing is lost or doubled; 1 when something is; 2 when no broker answers or
+    the topics do not exist. Pages still in flight count as lost: audit a drained pipeline.
+    """
+    from streams import audit as audits
+
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    settings = _settings()
+    _require_broker_or_exit_2(settings)
+    try:
+        report = asyncio.run(
+            audits.audit(settings, since=since, partitions=list(partitions) or None, progress=progress)
+        )
+        report.in_flight = asyncio.run(audits.in_flight(settings))
+    except audits.AuditError as exc:
+        raise ConnectionFailure(str(exc)) from exc
+    click.echo(report.table())
+    if report.in_flight:
+        click.echo(f"warning: the pipeline still has {report.in_flight} records in flight", err=True)
+    click.echo(
+        "ok: nothing lost, nothing doubled" if report.ok else "FAILED: pages lost or doubled", err=True
+    )
+    sys.exit(0 if report.ok else 1)
 
 
 if __name__ == "__main__":

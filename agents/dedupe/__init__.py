@@ -47,10 +47,18 @@ def _digest(data: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """The URL as an identity: scheme and host lower-cased, default port and fragment dropped."""
-    parts = urlsplit(url.strip())
+    """The URL as an identity: scheme and host lower-cased, default port and fragment dropped.
+
+    A string that does not parse as a URL (a bad IPv6 host, a port out of range) is its
+    own identity.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     host = (parts.hostname or "").lower()
-    port = parts.port if parts.port not in (None, 80, 443) else None
+    port = port if port not in (80, 443) else None
     netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 

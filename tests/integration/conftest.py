@@ -15,8 +15,9 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -59,37 +60,88 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         broker.stop()
 
 
+def spawn_worker(settings: Settings, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """A `khabar worker [options]` process with these settings, its output appended to ``log``."""
+    env = {**os.environ, **settings.environment()}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker", *options],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def stop_process(worker: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
+    """SIGTERM a worker and wait for it to exit; returns its exit code."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        return worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        raise AssertionError(f"the worker did not stop within {timeout:.0f}s of SIGTERM") from None
+
+
 @dataclass
 class Pipeline:
-    """Topics with a private prefix, a `khabar worker` process on them, and helpers to drive it."""
+    """Topics with a private prefix, `khabar worker` processes on them, and helpers to drive them.
+
+    ``worker`` is the first worker; ``extra_workers`` join the same group, each with its own
+    state directory, web port and log (``add_worker``/``remove_worker``).
+    """
 
     settings: Settings
     worker: subprocess.Popen[bytes] | None
     log: Path
     web_port: int
+    extra_workers: list[tuple[subprocess.Popen[bytes], int]] = field(default_factory=list)
 
     def start_worker(self, *options: str) -> None:
         """Start a `khabar worker [options]` process on this pipeline's topics (appending to its log)."""
-        worker = replace(self.settings, web_port=self.web_port, lag_interval_seconds=2)
-        env = {**os.environ, **worker.environment()}
-        with self.log.open("ab") as out:
-            self.worker = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker", *options],
-                env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        self.worker = spawn_worker(
+            replace(self.settings, web_port=self.web_port, lag_interval_seconds=2), self.log, *options
+        )
 
     def stop_worker(self, timeout: float = 60.0) -> int:
         """SIGTERM the worker and wait for it to exit; returns its exit code."""
         worker, self.worker = self.worker, None
-        if worker is None:
-            return 0
-        worker.send_signal(signal.SIGTERM)
-        try:
-            return worker.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        return 0 if worker is None else stop_process(worker, timeout)
+
+    def kill_worker(self) -> None:
+        """kill -9 the worker: no shutdown, nothing flushed or committed."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
             worker.kill()
             worker.wait()
-            raise AssertionError(f"the worker did not stop within {timeout:.0f}s of SIGTERM") from None
+
+    def add_worker(self) -> int:
+        """Start one more worker in the group; returns its web port."""
+        number = len(self.extra_workers) + 1
+        port = free_port()
+        static_id = self.settings.group_instance_id
+        settings = replace(
+            self.settings, data_dir=self.settings.data_dir.parent / f"worker-{number}", web_port=port,
+            lag_interval_seconds=2, group_instance_id=f"{static_id}-{number}" if static_id else "",
+        )  # fmt: skip
+        self.extra_workers.append(
+            (spawn_worker(settings, self.log.with_name(f"{self.log.stem}-{number}.log")), port)
+        )
+        return port
+
+    def remove_worker(self, timeout: float = 60.0) -> int:
+        """SIGTERM the newest extra worker and wait for it to exit; returns its exit code."""
+        worker, _ = self.extra_workers.pop()
+        return stop_process(worker, timeout)
+
+    def stop_all(self) -> None:
+        while self.extra_workers:
+            self.remove_worker()
+        self.stop_worker()
+
+    def check_workers(self) -> None:
+        """Raise if a worker process has exited on its own."""
+        for worker in [self.worker, *(w for w, _ in self.extra_workers)]:
+            if worker is not None and worker.poll() is not None:
+                raise AssertionError(f"worker exited ({worker.returncode}):\n{self.worker_log()}")
 
     def topic(self, name: str) -> str:
         return self.settings.topic(name)
@@ -125,8 +177,7 @@ class Pipeline:
         deadline = loop.time() + timeout
         try:
             while not done(records):
-                if self.worker is not None and self.worker.poll() is not None:
-                    raise AssertionError(f"worker exited ({self.worker.returncode}):\n{self.worker_log()}")
+                self.check_workers()
                 if loop.time() > deadline:
                     raise AssertionError(
                         f"timed out after {timeout:.0f}s with {len(records)} output records; "
@@ -248,22 +299,22 @@ def documents(records: list[ConsumerRecord[bytes, bytes]], topic: str) -> list[d
     return [orjson.loads(r.value) for r in records if r.topic == topic and r.value is not None]
 
 
-@pytest.fixture(scope="module")
-async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pipeline]:
+async def new_pipeline(kafka: str, workdir: Path, **changes: Any) -> Pipeline:
+    """A pipeline with its own topic prefix and group (``changes`` override settings), no worker yet."""
     name = f"t{uuid.uuid4().hex[:8]}"
-    workdir = tmp_path_factory.mktemp(name)
+    defaults: dict[str, Any] = {"partitions": 2, "data_dir": workdir / name / "worker"}
     settings = replace(
-        Settings.from_env(),
-        broker=kafka,
-        topic_prefix=f"{name}.",
-        app_id=name,
-        partitions=2,
-        data_dir=workdir / "worker",
+        Settings.from_env(), broker=kafka, topic_prefix=f"{name}.", app_id=name, **(defaults | changes)
     )
     await ensure_topics(settings)
-    pipeline = Pipeline(settings=settings, worker=None, log=workdir / "worker.log", web_port=free_port())
+    return Pipeline(settings=settings, worker=None, log=workdir / f"{name}.log", web_port=free_port())
+
+
+@pytest.fixture(scope="module")
+async def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pipeline]:
+    pipeline = await new_pipeline(kafka, tmp_path_factory.mktemp("pipeline"))
     pipeline.start_worker()
     try:
         yield pipeline
     finally:
-        pipeline.stop_worker()
+        pipeline.stop_all()
