@@ -11,8 +11,8 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -84,6 +84,10 @@ def _parse_time(value: str, what: str) -> datetime:
         raise SchemaError("schema", f"{what} is not an ISO 8601 time: {value!r}") from exc
     if moment.tzinfo is None:
         raise SchemaError("schema", f"{what} has no time zone: {value!r}")
+    try:
+        moment.astimezone(UTC)  # documents are ordered by their UTC time
+    except OverflowError as exc:
+        raise SchemaError("schema", f"{what} is outside the years UTC can represent: {value!r}") from exc
     return moment
 
 
@@ -212,7 +216,12 @@ class Article:
     pipeline_version: str = PIPELINE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        document = asdict(self)
+        document = {name: getattr(self, name) for name in _ARTICLE_FIELDS}  # asdict, without deep copies
+        document["authors"] = list(self.authors)
+        document["other_language_spans"] = [
+            {"language": s.language, "start": s.start, "end": s.end, "confidence": s.confidence}
+            for s in self.other_language_spans
+        ]
         for key in ("published_at", "updated_at", "fetched_at"):
             value = document[key]
             document[key] = _iso(value) if value is not None else None
@@ -239,7 +248,9 @@ class Article:
         return cls.from_dict(document)
 
 
-Stage = Literal["decode", "clean", "language", "dates", "dedupe", "publish"]
+_ARTICLE_FIELDS = tuple(item.name for item in fields(Article))
+
+Stage = Literal["decode", "clean", "language", "dates", "fingerprint", "dedupe", "publish"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,21 @@
 """The streaming shell: the Faust app, its topics, and the agents wired to the pure core.
 
-Two agents, each with one event in flight (``concurrency=1``: with more, faust-streaming
+Four agents, each with one event in flight (``concurrency=1``: with more, faust-streaming
 can commit past an event still being processed and lose it on restart, issue #606):
 
 * ``analyze-pages`` reads ``raw-pages`` (key: URL), decodes the RawPage, runs
-  :func:`agents.pipeline.analyze` and re-keys the article by content hash onto the internal
-  ``dedupe-by-hash`` topic, so every hash lives in exactly one partition;
-* ``decide-duplicates`` reads ``dedupe-by-hash``, keeps the owner of each hash in a Faust
-  table (RocksDB store, changelog topic) and publishes to ``articles`` or ``duplicates``.
-  When an earlier document arrives after a later copy took the hash, the later copy is
-  corrected: re-published on ``duplicates`` and tombstoned on ``articles``.
+  :func:`agents.pipeline.analyze` and sends the document with its shingles and LSH band
+  keys to the internal ``documents`` topic (key: article_id);
+* ``decide-documents`` is the per-document join (:mod:`agents.dedupe.clusters`): it reads
+  ``documents``, ``answers`` and ``verify`` (key: article_id), keeps each document's
+  :class:`Pending` in a table and publishes to ``articles`` or ``duplicates`` once decided;
+  when an earlier document arrives late, the later copy is corrected (re-published on
+  ``duplicates``, tombstoned on ``articles``);
+* ``lsh-buckets`` reads ``bands`` (key: band key) and keeps each bucket's earliest documents;
+* ``content-owners`` reads ``dedupe-by-hash`` (key: content hash) and keeps its owner.
+
+Every table lives in RocksDB with a changelog topic; a timer sends sweep records that free
+state past the dedupe horizon (:mod:`streams.state`).
 
 Every failure becomes a record on ``dead-letters`` with the original bytes; an agent never
 raises, so Faust never acks-and-drops an event behind our back.
@@ -29,15 +35,16 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
 from agents.dedupe import Ref, document_ref
-from agents.dedupe.clusters import Decision, Pending, bucket_answer, owner_answer, ref
-from agents.dedupe.near import band_keys, jaccard, shingles, signature
-from agents.pipeline import analyze
+from agents.dedupe.clusters import Decision, Pending, bucket_answer, event_time, owner_answer, ref
+from agents.dedupe.near import jaccard
+from agents.pipeline import analyze, fingerprint
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
 from streams.config import Settings
 from streams.connection import faust_credentials
 from streams.lag import LagProbe
 from streams.metrics import PipelineMetrics
+from streams.state import SWEEP_MAX_LAG, Renew, renew_bucket, renew_document, renew_owners, sweep_step
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +86,16 @@ def dead_letter(
         page_id=page.page_id if page else None,
         url=page.url if page else None,
     )
+
+
+# RocksDB options of every table store (one store per table and partition). Faust's defaults
+# (three 64 MB write buffers and a 2 GB block cache per store) let 3 tables x 4 partitions grow
+# a worker past 400 MB of memtables alone; measured with `khabar bench --part state`.
+TABLE_STORE_OPTIONS: dict[str, int] = {
+    "write_buffer_size": 4 * 1024 * 1024,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 8 * 1024 * 1024,
+}
 
 
 def _json_response(web: Any, ok: bool, **details: Any) -> Any:
@@ -137,16 +154,22 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     )  # fmt: skip
 
     def table(name: str, help_: str) -> Any:
-        return app.Table(name, default=None, key_type=str, partitions=settings.partitions, help=help_)
+        return app.Table(
+            name, default=None, key_type=str, partitions=settings.partitions, help=help_,
+            options=dict(TABLE_STORE_OPTIONS),  # a copy: Faust's store pops keys from it
+        )  # fmt: skip
 
-    pending_table = table(topics.TABLE_DOCUMENTS, "article_id -> Pending (the join state and the decision)")
+    # A document and its shingles are written once; the small join state on every answer.
+    document_table = table(topics.TABLE_DOCUMENTS, "article_id -> the article and its shingles")
+    pending_table = table(topics.TABLE_PENDING, "article_id -> Pending (the join state and the decision)")
     bucket_table = table(topics.TABLE_BUCKETS, "band key -> earliest documents [[time, id], ...]")
-    owner_table = table(topics.TABLE_OWNERS, "content hash -> earliest document [time, id]")
+    owner_table = table(topics.TABLE_OWNERS, "content hash -> its owner, latest copy, displaced owner")
     # ensure_topics creates every source topic and changelog with the same partition count
     # before a worker starts. Faust re-checks that against a consumer metadata snapshot,
     # which right after a rebalance can list a changelog with no partitions (seen with two
     # workers: "changelog has 0 partitions") and then rejects every event: skip that check.
     for table_, source in (
+        (document_table, per_document),
         (pending_table, per_document),
         (bucket_table, bands_topic),
         (owner_table, by_hash),
@@ -156,6 +179,21 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         t.get_topic_name() for t in (documents, answers, verify, bands_topic, by_hash)
     }
     lag_probe = LagProbe(settings)
+    horizon = settings.horizon
+    # The newest event time seen by each (table, partition) this worker owns (for documents,
+    # the newest decided one): sweeps free what is older than that minus the horizon and the
+    # allowed lateness, and only while the worker is caught up on the internal topics, so
+    # the documents still in flight are never far behind in event time (a replay of months
+    # of pages frees its state once it has caught up).
+    newest: dict[tuple[str, int], str] = {}
+    internal_lag: list[int | None] = [None]  # records behind on the internal topics, last measured
+    state_keys: dict[tuple[str, int], int] = {}  # (table, partition) -> keys kept by the last sweep
+    sweeping: dict[tuple[str, int], int] = {}  # the same, counted so far by a sweep in progress
+
+    def saw(table_name: str, message: Any, document: Ref) -> None:
+        where = (table_name, message.partition)
+        if document[0] > newest.get(where, ""):
+            newest[where] = document[0]
 
     async def internal(topic: faust.TopicT, key: str, value: dict[str, Any], trace: str | None) -> None:
         await topic.send(
@@ -192,20 +230,17 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             finally:
                 metrics.observe_stage("decode", time.perf_counter() - started)
             try:
-                article = analyze(page, max_page_bytes=settings.max_page_bytes, observe=metrics.observe_stage)
+                article = analyze(page, limits=settings.limits, observe=metrics.observe_stage)
+                prints = fingerprint(article, limits=settings.limits, observe=metrics.observe_stage)
             except StageError as exc:
                 await send_dead_letter(dead_letter(message, exc.stage, exc.reason, exc, page))
                 metrics.progress()
                 continue
-            started = time.perf_counter()
-            document_shingles = shingles(article.text)
-            bands = band_keys(signature(document_shingles))
-            metrics.observe_stage("fingerprint", time.perf_counter() - started)
             metrics.analyzed(article)
             log.debug("analyzed %s -> %s (%s)", page.url, article.article_id, article.language)
             await internal(
                 documents, article.article_id,
-                {"document": article.to_dict(), "shingles": sorted(document_shingles), "bands": bands},
+                {"document": article.to_dict(), "shingles": sorted(prints.shingles), "bands": prints.bands},
                 article.page_id,
             )  # fmt: skip
             metrics.progress()
@@ -219,67 +254,76 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             try:
                 body = orjson.loads(message.value or b"{}")
                 article_id = (message.key or b"").decode()
-                if message.topic == documents.get_topic_name():
-                    await on_document(article_id, body)
+                if "sweep" in body:
+                    await sweep(message, body, pending_table, "documents", renew_document, document_table)
+                elif message.topic == documents.get_topic_name():
+                    await on_document(message, article_id, body)
                 elif message.topic == verify.get_topic_name():
                     await on_verify_request(article_id, body)
                 else:
-                    await on_answer(article_id, body)
+                    await on_answer(message, article_id, body)
             except Exception as exc:  # a bug or a foreign record on an internal topic
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
             metrics.observe_stage("dedupe", time.perf_counter() - started)
             metrics.progress()
 
-    async def on_document(article_id: str, body: dict[str, Any]) -> None:
+    async def on_document(message: Any, article_id: str, body: dict[str, Any]) -> None:
         article = Article.from_dict(body["document"])
         me = document_ref(article.article_id, article.fetched_at)
         stored = pending_table.get(article_id)
-        state = Pending.from_dict(stored["pending"]) if stored else None
+        state = Pending.from_dict(stored) if stored else None
         if state is not None and state.content_hash == article.content_hash and state.decided is not None:
             # A re-crawl or replay of unchanged content: the same record again, never a self-duplicate.
-            await publish(with_decision(Article.from_dict(stored["document"]), state.decided))
+            saw("documents", message, me)
+            await publish(with_decision(stored_document(article_id)[0], state.decided))
             return
         if state is None or state.content_hash != article.content_hash or state.me != me:
-            state = Pending(me=me, content_hash=article.content_hash, shingles=body["shingles"])
-        pending_table[article_id] = {"pending": state.to_dict(), "document": article.to_dict()}
+            state = Pending(me=me, content_hash=article.content_hash)
+        document_table[article_id] = {"document": body["document"], "shingles": body["shingles"]}
+        pending_table[article_id] = state.to_dict()
         # Ask every band bucket and the content-hash owner (again, if this is a redelivery).
         for band in body["bands"]:
             await internal(bands_topic, band, {"ref": list(me)}, article.page_id)
         await internal(by_hash, article.content_hash, {"ref": list(me)}, article.page_id)
 
-    async def on_answer(article_id: str, body: dict[str, Any]) -> None:
+    def stored_document(article_id: str) -> tuple[Article, list[int]]:
+        stored = document_table[article_id]
+        return Article.from_dict(stored["document"]), stored["shingles"]
+
+    async def on_answer(message: Any, article_id: str, body: dict[str, Any]) -> None:
         stored = pending_table.get(article_id)
         if stored is None:
             return  # the document expired past the horizon
-        state = Pending.from_dict(stored["pending"])
-        document = Article.from_dict(stored["document"])
+        state = Pending.from_dict(stored)
         decided_before = state.decided is not None
         if "band" in body:
             ask, tell = state.band_answered(
                 int(body["band"]), [ref(c) for c in body["earlier"]], [ref(c) for c in body["later"]]
             )
             for candidate in ask:
-                await ask_verdict(candidate, state, document)
+                await ask_verdict(candidate, state)
             for later in tell:  # this document may be the earlier one of a later canonical
-                await ask_verdict(later, state, document)
+                await ask_verdict(later, state)
         elif "owner" in body:
             state.owner_answered(ref(body["owner"]) if body["owner"] else None)
         elif "verdict" in body:
             state.verdict(body["verdict"], float(body["jaccard"]), ref(body["canonical"]))
         elif "correct" in body:
-            await correct(state, document, ref(body["correct"]), float(body["jaccard"]), body["kind"])
+            await correct(state, ref(body["correct"]), float(body["jaccard"]), body["kind"])
         if state.decided is None and state.complete:
             state.decided = state.decision()
-            await publish(with_decision(document, state.decided))
+            await publish(with_decision(stored_document(article_id)[0], state.decided))
+            saw("documents", message, state.me)
         elif decided_before and state.decided is not None and "correct" not in body:
             # Every answer was in already: this one is a repeat, redelivered after a crash that
             # kept the decision in the table but lost its publication. Publish it again.
-            await publish(with_decision(document, state.decided))
-        pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
+            await publish(with_decision(stored_document(article_id)[0], state.decided))
+        pending_table[article_id] = state.to_dict()
 
-    async def ask_verdict(candidate: Ref, state: Pending, document: Article) -> None:
+    async def ask_verdict(candidate: Ref, state: Pending) -> None:
+        document, document_shingles = stored_document(state.me[1])
         await internal(
-            verify, candidate[1], {"from": list(state.me), "shingles": state.shingles}, document.page_id
+            verify, candidate[1], {"from": list(state.me), "shingles": document_shingles}, document.page_id
         )
 
     async def on_verify_request(article_id: str, body: dict[str, Any]) -> None:
@@ -290,19 +334,19 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         """
         asking = ref(body["from"])
         stored = pending_table.get(article_id)
-        state = Pending.from_dict(stored["pending"]) if stored else None
-        similarity = jaccard(state.shingles, body["shingles"]) if state else 0.0
+        state = Pending.from_dict(stored) if stored else None
+        similarity = jaccard(stored_document(article_id)[1], body["shingles"]) if state else 0.0
         if state is None or asking > state.me:
             canonical = (
                 (state.decided.canonical if state.decided else state.me) if state else ("", article_id)
             )
             verdict = {"verdict": article_id, "jaccard": similarity, "canonical": list(canonical)}
             await internal(answers, asking[1], verdict, None)
-        elif stored is not None:
-            await correct(state, Article.from_dict(stored["document"]), asking, similarity, "near")
-            pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
+        else:
+            await correct(state, asking, similarity, "near")
+            pending_table[article_id] = state.to_dict()
 
-    async def correct(state: Pending, document: Article, earlier: Ref, similarity: float, kind: str) -> None:
+    async def correct(state: Pending, earlier: Ref, similarity: float, kind: str) -> None:
         """An earlier document arrived late and matches: remember it, re-publish if decided.
 
         A repeated correction (redelivered after a crash) publishes again, tombstone included:
@@ -312,6 +356,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if not state.earlier_arrived(earlier, similarity, kind) or state.decided is None:
             return
         metrics.corrections.inc()
+        document = stored_document(state.me[1])[0]
         await publish(with_decision(document, state.decided))
         if was_canonical or state.decided.duplicate_of is not None:
             await articles.send(
@@ -326,9 +371,14 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             message = event.message
             try:
                 band_key = (message.key or b"").decode()
-                me = ref(orjson.loads(message.value or b"{}")["ref"])
+                body = orjson.loads(message.value or b"{}")
+                if "sweep" in body:
+                    await sweep(message, body, bucket_table, "buckets", renew_bucket)
+                    continue
+                me = ref(body["ref"])
+                saw("buckets", message, me)
                 stored = bucket_table.get(band_key) or []
-                earlier, later, updated = bucket_answer([ref(e) for e in stored], me)
+                earlier, later, updated = bucket_answer([ref(e) for e in stored], me, horizon)
                 if updated != [ref(e) for e in stored]:
                     bucket_table[band_key] = [list(e) for e in updated]
                 answer = {"band": int(band_key[:2]), "earlier": [list(e) for e in earlier],
@@ -344,9 +394,14 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             message = event.message
             try:
                 content = (message.key or b"").decode()
-                me = ref(orjson.loads(message.value or b"{}")["ref"])
+                body = orjson.loads(message.value or b"{}")
+                if "sweep" in body:
+                    await sweep(message, body, owner_table, "owners", renew_owners)
+                    continue
+                me = ref(body["ref"])
+                saw("owners", message, me)
                 stored = owner_table.get(content)
-                answer = owner_answer(stored, me)
+                answer = owner_answer(stored, me, horizon)
                 if answer.stored() != stored:
                     owner_table[content] = answer.stored()
                 await internal(
@@ -364,6 +419,56 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             except Exception as exc:
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
             metrics.progress()
+
+    # -- freeing state past the horizon (streams/state.py) ---------------------------------
+    async def sweep(
+        message: Any, body: dict[str, Any], table_: Any, name: str, renew: Renew, companion: Any = None
+    ) -> None:
+        """One step of freeing ``table_``'s partition (and the same keys of ``companion``)."""
+        seen = newest.get((name, message.partition))
+        if seen is None:
+            return  # nothing seen on this partition yet: nothing is known to be old
+        cutoff = horizon.cutoff(event_time((seen, "")))
+        after = bytes.fromhex(body["sweep"]) if body["sweep"] else None
+        step = sweep_step(
+            table_, message.partition, after, lambda value: renew(value, horizon, cutoff), companion
+        )
+        metrics.dedupe_expired.labels(name).inc(step.expired)
+        where = (name, message.partition)
+        counted = (sweeping.pop(where, 0) if after is not None else 0) + step.scanned - step.expired
+        if step.cursor is not None:
+            sweeping[where] = counted
+            await message_to(message, {"sweep": step.cursor.hex()})
+            return
+        state_keys[where] = counted
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == message.topic}
+        metrics.dedupe_state_keys.labels(name).set(
+            sum(count for (table_name, p), count in state_keys.items() if table_name == name and p in owned)
+        )
+        log.debug("swept %s partition %s: %s keys kept", name, message.partition, counted)
+
+    async def message_to(message: Any, value: dict[str, Any]) -> None:
+        """A record on the same topic and partition as ``message`` (a sweep's next step)."""
+        await app.topic(message.topic, key_serializer="raw", value_serializer="raw").send(
+            key=b"", value=orjson.dumps(value), partition=message.partition
+        )
+
+    sweep_topics = {
+        documents.get_topic_name(): "documents", bands_topic.get_topic_name(): "buckets",
+        by_hash.get_topic_name(): "owners",
+    }  # fmt: skip
+    internal_topics = {t.get_topic_name() for t in (documents, answers, verify, bands_topic, by_hash)}
+
+    @app.timer(interval=settings.dedupe_sweep_seconds)  # type: ignore[misc]
+    async def start_sweeps() -> None:
+        if internal_lag[0] is None or internal_lag[0] > SWEEP_MAX_LAG:
+            log.info("dedupe state sweep postponed: %s records behind on internal topics", internal_lag[0])
+            return
+        for tp in app.consumer.assignment():
+            if tp.topic in sweep_topics and (sweep_topics[tp.topic], tp.partition) in newest:
+                await app.topic(tp.topic, key_serializer="raw", value_serializer="raw").send(
+                    key=b"", value=orjson.dumps({"sweep": ""}), partition=tp.partition
+                )
 
     def with_decision(article: Article, decision: Decision) -> Article:
         return replace(
@@ -389,6 +494,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         try:
             lag = await lag_probe.measure(settings.app_id, assigned)
             metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
+            internal_lag[0] = sum(value for tp, value in lag.items() if tp.topic in internal_topics)
         except Exception as exc:  # the broker may be briefly away; the next tick retries
             log.warning("could not measure consumer lag: %s", exc)
 

@@ -243,9 +243,7 @@ def process(paths: tuple[str, ...], output: Path, progress: bool) -> None:
     from streams.sources import read_pages
 
     with output.open("wb") as out:
-        summary = process_pages(
-            read_pages(paths), out, progress=progress, max_page_bytes=_settings().max_page_bytes
-        )
+        summary = process_pages(read_pages(paths), out, progress=progress, limits=_settings().limits)
     click.echo(summary.describe(), err=True)
 
 
@@ -278,6 +276,106 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
     from streams.run import run as run_job
 
     sys.exit(run_job(list(paths) or [str(SAMPLE_CRAWL)], once=once, timeout=timeout))
+
+
+@main.command()
+@click.option(
+    "--part",
+    "parts",
+    type=click.Choice(["core", "stream", "state", "soak"]),
+    multiple=True,
+    help="Run only these parts (repeatable) [default: core, stream and state; soak only when named].",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="Pages for the core (.html/.htm/.txt, .gz too) [default: ../shared/eval ScrapingHub and "
+    "Arabic pages, else the sample crawl].",
+)
+@click.option("--pages", default=3000, show_default=True, type=click.IntRange(1), help="Core: pages to run.")
+@click.option(
+    "--stream-corpus",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="Pages for the stream and state parts [default: ../shared/eval Arabic pages, else the "
+    "sample crawl].",
+)
+@click.option(
+    "--stream-pages",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Stream: pages of the saturated run.",
+)
+@click.option(
+    "--workers",
+    multiple=True,
+    type=click.IntRange(1),
+    help="Stream: worker processes (repeatable) [default: 1 and 2].",
+)
+@click.option(
+    "--paced-seconds",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(1),
+    help="Stream: length of the run at half the saturated rate (latency).",
+)
+@click.option(
+    "--partitions",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Stream: partitions of the topics (at least the workers); state: stores per table.",
+)
+@click.option(
+    "--state-documents",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1000),
+    help="State: documents of dedupe state to build (numbers are scaled to 1 M).",
+)
+@click.option(
+    "--soak-minutes",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.5),
+    help="Soak: how long one worker is fed at --soak-rate while its RSS is sampled.",
+)
+@click.option(
+    "--soak-rate", default=5.0, show_default=True, type=click.FloatRange(0.1), help="Soak: pages per second."
+)
+@click.option(
+    "--profile",
+    "profile_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run the core and the workers under cProfile, write .prof files here and print summaries "
+    "(slower: for finding hot paths, not for the numbers).",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write every number here."
+)
+def bench(
+    parts: tuple[str, ...], corpus: tuple[Path, ...], pages: int, stream_corpus: tuple[Path, ...],
+    stream_pages: int, workers: tuple[int, ...], paced_seconds: float, partitions: int,
+    state_documents: int, soak_minutes: float, soak_rate: float, profile_dir: Path | None,
+    json_path: Path | None,
+) -> None:  # fmt: skip
+    """Measure the pipeline: offline core vs trafilatura, end to end through Kafka, dedupe state."""
+    from streams import bench as benchmark
+
+    report = benchmark.run_bench(
+        parts or ("core", "stream", "state"), corpus=corpus, pages=pages, stream_corpus=stream_corpus,
+        stream_pages=stream_pages, workers=workers or (1, 2), paced_seconds=paced_seconds,
+        partitions=partitions, state_documents=state_documents, profile_dir=profile_dir,
+        soak_minutes=soak_minutes, soak_rate=soak_rate,
+    )  # fmt: skip
+    for name, summary in report.profiles.items():
+        click.echo(f"--- profile: {name}\n{summary}")
+    click.echo(report.table())
+    if json_path is not None:
+        benchmark.write_json(report, json_path)
+        click.echo(f"wrote {json_path}", err=True)
 
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+
+from agents.dedupe.clusters import Horizon
+from agents.limits import DEFAULT_LIMITS, Limits
 
 
 def _env_int(name: str, default: int) -> int:
@@ -15,6 +19,16 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise SystemExit(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a number, got {value!r}") from exc
 
 
 def _env_file(name: str) -> Path | None:
@@ -66,11 +80,17 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     processing_guarantee: str = "at_least_once"
-    max_page_bytes: int = 5_000_000
+    max_page_bytes: int = DEFAULT_LIMITS.max_page_bytes
+    max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
+    max_parse_depth: int = DEFAULT_LIMITS.max_parse_depth
+    stage_budget_seconds: float = DEFAULT_LIMITS.stage_seconds
     local_broker_port: int = 9092
     group_instance_id: str = ""  # Kafka static membership (e.g. the pod name); empty: dynamic
     lag_interval_seconds: float = 10.0
     stall_seconds: float = 300.0
+    dedupe_horizon_days: int = 30  # documents further apart in event time are never duplicates
+    dedupe_lateness_hours: int = 24  # how late a document may arrive and be decided as in time order
+    dedupe_sweep_seconds: int = 3600  # how often each worker frees dedupe state past the horizon
     cache_dir: Path = field(default_factory=default_cache_dir)
     # How every Kafka client connects (streams/connection.py turns these into client options).
     security_protocol: str = "PLAINTEXT"
@@ -104,7 +124,7 @@ class Settings:
                 f"KHABAR_SECURITY_PROTOCOL={protocol} needs KHABAR_SASL_USERNAME and "
                 "KHABAR_SASL_PASSWORD (or KHABAR_SASL_PASSWORD_FILE)"
             )
-        return cls(
+        settings = cls(
             broker=os.environ.get("KHABAR_BROKER", "").strip(),
             topic_prefix=os.environ.get("KHABAR_TOPIC_PREFIX", "").strip(),
             app_id=os.environ.get("KHABAR_APP_ID", "khabar").strip() or "khabar",
@@ -115,11 +135,19 @@ class Settings:
             web_host=os.environ.get("KHABAR_WEB_HOST", "127.0.0.1").strip(),
             web_port=_env_int("KHABAR_WEB_PORT", 6066),
             processing_guarantee=guarantee,
-            max_page_bytes=_env_int("KHABAR_MAX_PAGE_BYTES", 5_000_000),
+            max_page_bytes=_env_int("KHABAR_MAX_PAGE_BYTES", DEFAULT_LIMITS.max_page_bytes),
+            max_decompressed_bytes=_env_int(
+                "KHABAR_MAX_DECOMPRESSED_BYTES", DEFAULT_LIMITS.max_decompressed_bytes
+            ),
+            max_parse_depth=_env_int("KHABAR_MAX_PARSE_DEPTH", DEFAULT_LIMITS.max_parse_depth),
+            stage_budget_seconds=_env_float("KHABAR_STAGE_BUDGET_SECONDS", DEFAULT_LIMITS.stage_seconds),
             local_broker_port=_env_int("KHABAR_LOCAL_BROKER_PORT", 9092),
             group_instance_id=os.environ.get("KHABAR_GROUP_INSTANCE_ID", "").strip(),
             lag_interval_seconds=_env_int("KHABAR_LAG_INTERVAL_SECONDS", 10),
             stall_seconds=_env_int("KHABAR_STALL_SECONDS", 300),
+            dedupe_horizon_days=_env_int("KHABAR_DEDUPE_HORIZON_DAYS", 30),
+            dedupe_lateness_hours=_env_int("KHABAR_DEDUPE_LATENESS_HOURS", 24),
+            dedupe_sweep_seconds=_env_int("KHABAR_DEDUPE_SWEEP_SECONDS", 3600),
             cache_dir=cache_dir,
             security_protocol=protocol,
             sasl_mechanism=_env_choice("KHABAR_SASL_MECHANISM", "SCRAM-SHA-512", SASL_MECHANISMS),
@@ -129,6 +157,21 @@ class Settings:
             ssl_cafile=_env_file("KHABAR_SSL_CAFILE"),
             ssl_certfile=_env_file("KHABAR_SSL_CERTFILE"),
             ssl_keyfile=_env_file("KHABAR_SSL_KEYFILE"),
+        )
+        try:
+            settings.limits  # noqa: B018  # validates the limits
+        except ValueError as exc:
+            raise SystemExit(f"KHABAR_MAX_* / KHABAR_STAGE_BUDGET_SECONDS: {exc}") from exc
+        return settings
+
+    @property
+    def limits(self) -> Limits:
+        """What one page may cost (KHABAR_MAX_PAGE_BYTES ... KHABAR_STAGE_BUDGET_SECONDS)."""
+        return Limits(
+            max_page_bytes=self.max_page_bytes,
+            max_decompressed_bytes=self.max_decompressed_bytes,
+            max_parse_depth=self.max_parse_depth,
+            stage_seconds=self.stage_budget_seconds,
         )
 
     def environment(self) -> dict[str, str]:
@@ -155,6 +198,12 @@ class Settings:
             "KHABAR_GROUP_INSTANCE_ID": self.group_instance_id,
             "KHABAR_LAG_INTERVAL_SECONDS": str(int(self.lag_interval_seconds)),
             "KHABAR_STALL_SECONDS": str(int(self.stall_seconds)),
+            "KHABAR_MAX_DECOMPRESSED_BYTES": str(self.max_decompressed_bytes),
+            "KHABAR_MAX_PARSE_DEPTH": str(self.max_parse_depth),
+            "KHABAR_STAGE_BUDGET_SECONDS": repr(self.stage_budget_seconds),
+            "KHABAR_DEDUPE_HORIZON_DAYS": str(self.dedupe_horizon_days),
+            "KHABAR_DEDUPE_LATENESS_HOURS": str(self.dedupe_lateness_hours),
+            "KHABAR_DEDUPE_SWEEP_SECONDS": str(self.dedupe_sweep_seconds),
             "KHABAR_SECURITY_PROTOCOL": self.security_protocol,
             "KHABAR_SASL_MECHANISM": self.sasl_mechanism,
             "KHABAR_SASL_USERNAME": self.sasl_username,
@@ -163,6 +212,10 @@ class Settings:
             "KHABAR_SSL_CERTFILE": str(self.ssl_certfile or ""),
             "KHABAR_SSL_KEYFILE": str(self.ssl_keyfile or ""),
         }
+
+    @property
+    def horizon(self) -> Horizon:
+        return Horizon(timedelta(days=self.dedupe_horizon_days), timedelta(hours=self.dedupe_lateness_hours))
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -49,6 +49,18 @@ class PipelineMetrics:
             "Canonical articles turned into duplicates because an earlier copy arrived later.",
             registry=r,
         )
+        self.dedupe_expired = Counter(
+            "khabar_dedupe_expired",
+            "Dedupe state entries freed past the horizon, by table (documents, buckets, owners).",
+            ["table"],
+            registry=r,
+        )
+        self.dedupe_state_keys = Gauge(
+            "khabar_dedupe_state_keys",
+            "Dedupe state entries this worker keeps, by table, as counted by its last sweep.",
+            ["table"],
+            registry=r,
+        )
         self.dead_letters = Counter(
             "khabar_dead_letters",
             "Records sent to dead-letters, by stage and reason.",

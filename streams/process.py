@@ -10,11 +10,10 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from agents import StageError
-from agents.clean import DEFAULT_MAX_SIZE
 from agents.dedupe import document_ref
 from agents.dedupe.clusters import LocalDeduplicator
-from agents.dedupe.near import band_keys, shingles, signature
-from agents.pipeline import analyze
+from agents.limits import DEFAULT_LIMITS, Limits
+from agents.pipeline import Fingerprint, analyze, fingerprint
 from schemas import Article, RawPage
 from streams.sources import SourceProblem
 
@@ -34,7 +33,7 @@ def process(
     out: BinaryIO,
     *,
     progress: bool = True,
-    max_page_bytes: int = DEFAULT_MAX_SIZE,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ProcessSummary:
     """Write one JSON line per article, duplicates included (``duplicate_of`` set).
 
@@ -43,7 +42,7 @@ def process(
     Inputs that cannot be read or processed are reported on stderr and skipped.
     """
     summary = ProcessSummary()
-    analyzed: list[Article] = []
+    analyzed: list[tuple[Article, Fingerprint]] = []
     bar = tqdm(unit=" pages", desc="processing", disable=not progress, file=sys.stderr)
     try:
         for item in items:
@@ -53,21 +52,18 @@ def process(
                 bar.write(f"skipped {item.where}: {item.reason}: {item.message}", file=sys.stderr)
                 continue
             try:
-                article = analyze(item, max_page_bytes=max_page_bytes)
+                article = analyze(item, limits=limits)
+                analyzed.append((article, fingerprint(article, limits=limits)))
             except StageError as exc:
                 summary.rejected += 1
                 bar.write(f"rejected {item.url}: {exc.stage}/{exc.reason}: {exc}", file=sys.stderr)
                 continue
-            analyzed.append(article)
     finally:
         bar.close()
     deduplicator = LocalDeduplicator()
-    for article in sorted(analyzed, key=lambda a: document_ref(a.article_id, a.fetched_at)):
-        document_shingles = shingles(article.text)
+    for article, prints in sorted(analyzed, key=lambda a: document_ref(a[0].article_id, a[0].fetched_at)):
         me = document_ref(article.article_id, article.fetched_at)
-        decision = deduplicator.decide(
-            me, article.content_hash, document_shingles, band_keys(signature(document_shingles))
-        )
+        decision = deduplicator.decide(me, article.content_hash, prints.shingles, prints.bands)
         article.duplicate_of = decision.duplicate_of
         article.duplicate_kind = decision.kind  # type: ignore[assignment]
         article.similarity = decision.similarity

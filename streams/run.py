@@ -60,12 +60,18 @@ def broker_for(settings: Settings, workdir: Path) -> Iterator[Settings]:
 
 
 @contextlib.contextmanager
-def worker_process(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A `khabar worker` child process; stopped with SIGTERM (graceful) then SIGKILL."""
-    env = {**os.environ, **replace(settings, web_port=free_port()).environment()}
+def worker_process(
+    settings: Settings, log_path: Path, *, web_port: int | None = None, python_options: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A `khabar worker` child process; stopped with SIGTERM (graceful) then SIGKILL.
+
+    ``web_port``: its web endpoint (a free port when None); ``python_options`` go before
+    ``-m streams.cli`` (the benchmark runs a worker under ``-m cProfile -o FILE``).
+    """
+    env = {**os.environ, **replace(settings, web_port=web_port or free_port()).environment()}
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, *python_options, "-m", "streams.cli", "worker"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

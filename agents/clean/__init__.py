@@ -29,11 +29,14 @@ from typing import Any
 from agents import StageError
 from agents.clean import html as html_pages
 from agents.clean import plain as plain_pages
+from agents.clean.content_encoding import decompressed
 from agents.clean.decode import check_text, content_type_of, decode
+from agents.limits import DEFAULT_LIMITS, TOO_DEEP, TOO_LARGE, Limits
 from schemas import RawPage
 
-REASONS = frozenset({"empty_page", "undecodable", "not_text", "no_content", "too_large", "parse_error"})
-DEFAULT_MAX_SIZE = 5_000_000  # bytes of body, characters of decoded text
+REASONS = frozenset(
+    {"empty_page", "undecodable", "not_text", "no_content", TOO_LARGE, TOO_DEEP, "parse_error"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,32 +62,38 @@ class Cleaned:
     caption: str | None = None
 
 
-def clean(raw: RawPage, *, max_size: int = DEFAULT_MAX_SIZE) -> Cleaned:
+def clean(raw: RawPage, *, limits: Limits = DEFAULT_LIMITS) -> Cleaned:
     """Decode a crawled page and extract its article. Raises StageError on bad input."""
     content_type = content_type_of(raw.content_type, raw.http_headers)
-    text, encoding = _text_of(raw, content_type, max_size)
+    body = _body_of(raw, limits)
+    if body is not None:
+        start = body[:4096].decode("latin-1").lstrip()
+        html = html_pages.looks_like_html(content_type, start)
+        text, encoding = decode(body, content_type, raw.http_headers, html=html)
+    else:
+        text, encoding = check_text(raw.text or ""), None
+        _check_size(len(text), limits.max_page_bytes, "characters")
     if html_pages.looks_like_html(content_type, text.lstrip()[:4096]) and not _is_plain(content_type, text):
-        plain_utf8 = encoding == "utf-8" and raw.body is not None and b"\x00" not in raw.body
-        return _from_html(text, raw.url, encoding, raw.body if plain_utf8 else None)
+        # The bytes parse faster, when they are exactly the text (valid UTF-8, nothing dropped).
+        utf8 = body if encoding == "utf-8" and body is not None and text.encode() == body else None
+        return _from_html(text, raw.url, encoding, utf8, limits.max_parse_depth)
     return _from_plain(text, encoding)
 
 
-def _text_of(raw: RawPage, content_type: str | None, max_size: int) -> tuple[str, str | None]:
-    if raw.body is not None:
-        _check_size(len(raw.body), max_size, "bytes")
-        start = raw.body[:4096].decode("latin-1").lstrip()
-        html = html_pages.looks_like_html(content_type, start)
-        text, encoding = decode(raw.body, content_type, raw.http_headers, html=html)
-        result: tuple[str, str | None] = (text, encoding)
-    else:
-        result = (check_text(raw.text or ""), None)
-    _check_size(len(result[0]), max_size, "characters")
-    return result
+def _body_of(raw: RawPage, limits: Limits) -> bytes | None:
+    """The body's bytes, decompressed, within the size limits (None for a text page).
+
+    Decoded text is never longer than these bytes, so it needs no check of its own.
+    """
+    if raw.body is None:
+        return None
+    _check_size(len(raw.body), limits.max_page_bytes, "bytes")
+    return decompressed(raw.body, raw.http_headers, limits.max_decompressed_bytes)
 
 
 def _check_size(size: int, max_size: int, unit: str) -> None:
     if size > max_size:
-        raise StageError("clean", "too_large", f"page is {size} {unit}, over the {max_size} limit")
+        raise StageError("clean", TOO_LARGE, f"page is {size} {unit}, over the {max_size} limit")
 
 
 def _is_plain(content_type: str | None, text: str) -> bool:
@@ -95,8 +104,8 @@ def _is_plain(content_type: str | None, text: str) -> bool:
     return not start.startswith(("<!doctype html", "<html", "<?xml"))
 
 
-def _from_html(text: str, url: str, encoding: str | None, utf8: bytes | None) -> Cleaned:
-    article = html_pages.extract(text, url, utf8=utf8)
+def _from_html(text: str, url: str, encoding: str | None, utf8: bytes | None, max_depth: int) -> Cleaned:
+    article = html_pages.extract(text, url, utf8=utf8, max_depth=max_depth)
     return Cleaned(
         title=article.title,
         paragraphs=article.paragraphs,
@@ -123,4 +132,4 @@ def _from_plain(text: str, encoding: str | None) -> Cleaned:
     )
 
 
-__all__ = ["DEFAULT_MAX_SIZE", "REASONS", "Cleaned", "StageError", "clean"]
+__all__ = ["REASONS", "Cleaned", "StageError", "clean"]

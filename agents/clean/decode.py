@@ -46,6 +46,9 @@ _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:\-]+)""", re.I)
 # Control characters that never occur in text (tab, LF, VT, FF, CR and ESC are tolerated).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+# Dropped from accepted text (the few that may pass the count above), ESC included.
+_DROPPED_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+_LINE_BREAKS = bytes.maketrans(b"\x0b\x0c", b"\n\n")
 # Labels a server or page uses for what browsers decode as windows-1252 (WHATWG Encoding).
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
 # Anything that is neither whitespace nor an invisible mark (see agents.text.strip_invisible).
@@ -54,6 +57,9 @@ _SERVER_DEFAULTS = frozenset({"cp1252"})  # a header saying this is often just a
 _SNIFF_BYTES = 65_536
 _META_BYTES = 8_192
 _MAX_CONTROL_RATIO = 0.001
+_DETECT_BYTES = 32_768  # charset detection reads at most about this much (see _detection_sample)
+_RUN = re.compile(rb"[^>\n]+")
+_UTF8_PER_INVALID = 50  # a page this much valid UTF-8 is UTF-8 with a few broken bytes
 _STRAY_CONTROLS = 32  # a few NULs or control characters do happen in real pages
 
 
@@ -87,10 +93,49 @@ def decode(
         return _checked(body.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(body).best()
+    nearly = _nearly_utf8(body)
+    if nearly is not None:
+        return _checked(nearly), "utf-8"
+    sample = _detection_sample(body)
+    best = charset_normalizer.from_bytes(sample).best()
     if best is None:
         raise StageError("clean", "undecodable", "no character encoding decodes the page")
-    return _checked(str(best)), best.encoding
+    if sample is body:
+        return _checked(str(best)), best.encoding
+    return _checked(body.decode(best.encoding, errors="replace")), best.encoding
+
+
+def _detection_sample(body: bytes) -> bytes:
+    """What charset-normalizer reads of a large body: its runs of text with non-ASCII bytes.
+
+    Its time grows with the whole body (it decodes and hashes all of it for each candidate
+    charset: 2 s for some 2 MB pages). Only the non-ASCII bytes tell charsets apart, so the
+    sample is the runs between ``>`` and line breaks that hold some, whole (no character is
+    cut: those bytes are ASCII in every multi-byte charset too), up to ``_DETECT_BYTES``.
+    """
+    if len(body) <= _DETECT_BYTES:
+        return body
+    runs: list[bytes] = []
+    size = 0
+    for match in _RUN.finditer(body):
+        run = match.group()
+        if not run.isascii():
+            runs.append(run)
+            size += len(run) + 1
+            if size >= _DETECT_BYTES:
+                break
+    return b"\n".join(runs) if runs else body[:_DETECT_BYTES]
+
+
+def _nearly_utf8(body: bytes) -> str | None:
+    """UTF-8 with a few invalid bytes (a character cut in two, a stray byte) read as browsers
+    read it, with U+FFFD for each; None when invalid sequences are more than one per
+    ``_UTF8_PER_INVALID`` multi-byte characters (then it is another charset)."""
+    text = body.decode("utf-8", "replace")
+    replaced = text.count("\ufffd")
+    invalid = replaced - body.count("\ufffd".encode())
+    multibyte = len(text) - len(text.encode("ascii", "ignore")) - replaced
+    return text if invalid * _UTF8_PER_INVALID <= multibyte else None
 
 
 def check_text(text: str) -> str:
@@ -149,13 +194,35 @@ def _reject_binary(body: bytes, content_type: str | None, declared: list[str]) -
 
 
 def _checked(text: str) -> str:
+    text = _without_lone_surrogates(text)
     sample = text[:_SNIFF_BYTES]
     # Counted on the UTF-8 form: control characters are single bytes there, and bytes.translate
     # deletes them far faster than a regular expression finds them in a str.
-    data = sample.encode("utf-8", "surrogatepass")
+    data = sample.encode("utf-8")
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
     if controls > max(_STRAY_CONTROLS, _MAX_CONTROL_RATIO * len(sample)):
         raise StageError("clean", "not_text", f"{controls} control characters in the text")
+    text = _without_controls(text)
     if not _VISIBLE.search(text):
         raise StageError("clean", "empty_page", "the page has no text")
-    return text.replace("\x00", "") if "\x00" in text else text
+    return text
+
+
+def _without_controls(text: str) -> str:
+    """The stray control characters a page may have (NUL, ESC ...) out; VT and FF are line breaks.
+
+    Bytes again: in UTF-8 no byte of a multi-byte character is below 0x80.
+    """
+    data = text.encode("utf-8")
+    kept = data.translate(_LINE_BREAKS, _DROPPED_CONTROLS)
+    return kept.decode("utf-8") if kept != data else text
+
+
+def _without_lone_surrogates(text: str) -> str:
+    """Text as valid Unicode: a surrogate pair written as two code points becomes its
+    character, a lone surrogate (from text handed over already decoded) U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text

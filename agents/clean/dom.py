@@ -20,7 +20,9 @@
    weight (an intro box, a lead) are taken in with it.
 4. The blocks inside that are neither dropped nor link lists are the body.
 
-No Python recursion anywhere: a page nested 100,000 levels deep is walked like any other.
+No Python recursion anywhere. libxml2 stops reading a page at 256 levels of nesting (and
+drops the rest of the page): such a page, or one deeper than the configured limit, raises
+:class:`TooDeep` rather than coming out cut.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
 from agents.clean.plain import is_section_marker
+from agents.limits import PARSER_MAX_DEPTH
 from agents.text import strip_invisible
 
 
@@ -161,6 +164,10 @@ class ParseError(Exception):
     """lxml could not make a tree of the page."""
 
 
+class TooDeep(ParseError):
+    """The page nests elements deeper than allowed (or than the parser reads)."""
+
+
 _LOCAL = threading.local()
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
@@ -193,6 +200,10 @@ def parse(html: str, utf8: bytes | None = None) -> Any:
             root = etree.fromstring(text, _parser())
     except (etree.LxmlError, ValueError) as exc:
         raise ParseError(str(exc) or type(exc).__name__) from exc
+    for error in _parser("utf-8" if utf8 is not None else None).error_log:
+        # libxml2 stops reading at PARSER_MAX_DEPTH levels: the rest of the page is lost.
+        if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            raise TooDeep(error.message) if "depth" in error.message else ParseError(error.message)
     if root is None:
         raise ParseError("the page has no elements")
     return root
@@ -264,8 +275,11 @@ def skip_inline(names: str) -> bool:
     return found
 
 
-def walk(root: Any) -> Layout:
-    """Cut the page into blocks and record the block elements (see the module docstring)."""
+def walk(root: Any, max_depth: int = PARSER_MAX_DEPTH) -> Layout:
+    """Cut the page into blocks and record the block elements (see the module docstring).
+
+    Raises TooDeep when elements nest more than ``max_depth`` levels.
+    """
     blocks: list[Block] = []
     parents: list[int] = []
     ends: list[int] = []
@@ -277,6 +291,7 @@ def walk(root: Any) -> Layout:
     link_chars = 0
     link_depth = 0
     skipping: Any = None
+    depth = 0
 
     def flush() -> None:
         nonlocal link_chars
@@ -294,6 +309,9 @@ def walk(root: Any) -> Layout:
     for event, element in walker:
         tag = element.tag
         if event == "start":
+            depth += 1
+            if depth > max_depth:
+                raise TooDeep(f"elements nest more than {max_depth} levels")
             if tag.__class__ is not str or tag in _SKIPPED:  # comments, scripts, media ...
                 walker.skip_subtree()
                 skipping = element
@@ -335,6 +353,7 @@ def walk(root: Any) -> Layout:
                 if link_depth:
                     link_chars += len(text.strip())
         else:
+            depth -= 1
             if skipping is not None:
                 skipping = None
             elif tag in _BLOCK_TAGS:

@@ -20,6 +20,7 @@ from typing import Any
 from agents import StageError
 from agents.clean import dom, meta
 from agents.clean.plain import Kind, classify
+from agents.limits import PARSER_MAX_DEPTH, TOO_DEEP
 from agents.text import arabic_letters, fold, latin_letters, strip_invisible, tidy_line
 
 _HTML_START = re.compile(
@@ -63,15 +64,20 @@ def looks_like_html(content_type: str | None, start: str) -> bool:
     return len(_HTML_TAG.findall(head)) >= _MIN_TAGS
 
 
-def extract(html: str, url: str, *, utf8: bytes | None = None) -> HtmlArticle:
+def extract(
+    html: str, url: str, *, utf8: bytes | None = None, max_depth: int = PARSER_MAX_DEPTH
+) -> HtmlArticle:
     """Title, body paragraphs and metadata of an HTML page.
 
     ``utf8``: the page's original bytes when they are valid UTF-8 (parsed faster).
+    ``max_depth``: deeper nesting is a StageError ``too_deep``.
     """
     try:
         root = dom.parse(html, utf8)
         info = meta.read(root, url)
-        content = dom.main_content(dom.walk(root))
+        content = dom.main_content(dom.walk(root, max_depth))
+    except dom.TooDeep as exc:
+        raise StageError("clean", TOO_DEEP, f"HTML nesting too deep: {exc}") from exc
     except dom.ParseError as exc:
         raise StageError("clean", "parse_error", f"HTML parsing failed: {exc}") from exc
     except MemoryError as exc:

@@ -27,6 +27,8 @@ _MAX_TITLE_CHARS = 400
 _MIN_H1_CHARS = 8
 _AGREE_SHARE = 0.6
 _AUTHOR_SPLIT = re.compile(r"\s*(?:[,;،]|\band\b)\s*")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")  # no URL holds these
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
 _MAX_AUTHOR_WORDS = 6
 _LD_MAX_CHARS = 200_000
 
@@ -145,7 +147,12 @@ def strip_site(title: str, site: str | None) -> str:
 
 
 def _absolute(link: str | None, base: str) -> str | None:
-    if not link:
+    """The link made absolute; None when it is not a URL (control characters, bad IPv6 host).
+
+    Tabs and line breaks inside are dropped, as browsers do (WHATWG URL).
+    """
+    link = _TAB_OR_NEWLINE.sub("", link) if link else link
+    if not link or _CONTROL.search(link):
         return None
     try:
         return urljoin(base, link)

@@ -223,15 +223,15 @@ def unwrap(lines: list[str]) -> list[str]:
     width = lengths[-1]
     if sum(length >= 0.8 * width for length in lengths) < 0.3 * len(lengths):
         return lines
-    joined: list[str] = []
+    paragraphs: list[list[str]] = []  # lists joined once at the end: joining as we go is quadratic
     carry = False
     for line in lines:
         if carry and line:
-            joined[-1] = f"{joined[-1]} {line}"
+            paragraphs[-1].append(line)
         else:
-            joined.append(line)
+            paragraphs.append([line])
         carry = bool(line) and len(line) >= 0.6 * width and not _ends_sentence(line)
-    return joined
+    return [" ".join(parts) for parts in paragraphs]
 
 
 def classify(text: str, *, arabic_page: bool) -> Line:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type information
 
@@ -159,7 +159,7 @@ def _date_or_none(outcome: Outcome) -> datetime | None:
 
 def _same_page(a: str, b: str) -> bool:
     def key(url: str) -> str:
-        parts = urlsplit(url.strip())
+        parts = _split(url.strip())
         return f"{parts.netloc.lower().removeprefix('www.')}{parts.path.rstrip('/')}"
 
     return bool(a) and bool(b) and key(a) == key(b)
@@ -175,7 +175,9 @@ def _json_ld_blocks(tree: Any) -> Iterator[object]:
     for script in tree.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
         text = text_of(script)
         try:
-            yield json.loads(text, strict=False)
+            data = json.loads(text, strict=False)
+        except RecursionError:
+            continue  # nested deeper than any real metadata: not the article's
         except ValueError:
             published = set(_JSON_LD_PUBLISHED_RE.findall(text))
             if len(published) == 1 and _JSON_LD_ARTICLE_RE.search(text):
@@ -184,6 +186,8 @@ def _json_ld_blocks(tree: Any) -> Iterator[object]:
                 if len(modified) == 1:
                     recovered["dateModified"] = modified.pop()
                 yield recovered
+        else:
+            yield data
 
 
 def _json_ld_objects(data: object, depth: int = 0) -> Iterator[dict[str, object]]:
@@ -333,9 +337,17 @@ def from_time_elements(tree: Any, url: str, window: Window) -> tuple[Outcome, da
 # --------------------------------------------------------------------------- URL
 
 
+def _split(url: str) -> SplitResult:
+    """The URL's parts; a string urllib cannot split (a bad IPv6 host) is all path."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return SplitResult("", "", url, "", "")
+
+
 def date_from_url(url: str, window: Window) -> Outcome:
     """A full date written in the URL path (/2024/12/26/, /2024-12-26-, /20241226/, /26-12-2024)."""
-    path = urlsplit(url).path
+    path = _split(url).path
     days: list[datetime | None] = []
     for pattern in (*_URL_DATE_RES, _URL_DAY_FIRST_RE):
         for match in pattern.finditer(path):
@@ -431,5 +443,5 @@ def update_only(tree: Any, window: Window) -> datetime | None:
 
 def month_from_url(url: str) -> tuple[int, int] | None:
     """The year and month a URL path names (/2019/10/…), when it names one."""
-    match = _URL_MONTH_RE.search(urlsplit(url).path)
+    match = _URL_MONTH_RE.search(_split(url).path)
     return (int(match.group(1)), int(match.group(2))) if match else None

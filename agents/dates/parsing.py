@@ -218,7 +218,11 @@ class Window:
 
 def window_for(fetched_at: datetime) -> Window:
     fetched = as_aware(fetched_at)
-    return Window(datetime(MIN_YEAR, 1, 1, tzinfo=UTC), fetched + timedelta(days=1))
+    try:
+        latest = fetched + timedelta(days=1)
+    except OverflowError:  # a fetch time at the end of the calendar: nothing is later anyway
+        latest = datetime.max.replace(tzinfo=UTC)
+    return Window(datetime(MIN_YEAR, 1, 1, tzinfo=UTC), latest)
 
 
 def as_aware(moment: datetime) -> datetime:
@@ -472,11 +476,17 @@ def find_relative(text: str, fetched_at: datetime) -> datetime | None:
             count = 2 if unit_word in _DUAL else 1
         else:
             count = int(count_text) if count_text.isdigit() else _COUNT_WORDS.get(count_text, 1)
-        if unit == "day":
-            return midnight(fetched.date() - timedelta(days=count))
-        return fetched - count * _RELATIVE_UNITS[unit]
+        try:
+            if unit == "day":
+                return midnight(fetched.date() - timedelta(days=count))
+            return fetched - count * _RELATIVE_UNITS[unit]
+        except OverflowError:  # a fetch time at the start of the calendar
+            return None
     if _YESTERDAY_RE.search(text):
-        return midnight(fetched.date() - timedelta(days=1))
+        try:
+            return midnight(fetched.date() - timedelta(days=1))
+        except OverflowError:
+            return None
     return None
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from agents.text import fold, strip_invisible
@@ -29,11 +30,14 @@ from agents.text import fold, strip_invisible
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=4)
 def normalize_for_matching(text: str) -> str:
     """Fold the variants that differ between copies of one story, for fingerprints only.
 
     The matching form of :func:`agents.text.fold` (diacritics, tatweel, alef/ya/ta-marbuta
     variants, Arabic-Indic and Persian digits, case), without bidi marks and punctuation.
+    The last few results are kept: the content hash and the shingles of a document both
+    start from the matching form of the same text (about 1 ms for a 1,000-word article).
     """
     return " ".join(_NON_WORD.sub(" ", fold(strip_invisible(text))).split())
 
@@ -43,10 +47,18 @@ def _digest(data: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """The URL as an identity: scheme and host lower-cased, default port and fragment dropped."""
-    parts = urlsplit(url.strip())
+    """The URL as an identity: scheme and host lower-cased, default port and fragment dropped.
+
+    A string that does not parse as a URL (a bad IPv6 host, a port out of range) is its
+    own identity.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     host = (parts.hostname or "").lower()
-    port = parts.port if parts.port not in (None, 80, 443) else None
+    port = port if port not in (80, 443) else None
     netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 

@@ -21,11 +21,16 @@ one sent (the candidates still without a verdict, the later documents to tell, t
 correction to re-send), and the shell re-publishes a decided document on any repeat.
 Documents are ordered by :data:`Ref` = (event time, article_id); a duplicate always points
 to a strictly earlier document, so there are no cycles and each cluster has one root.
+
+:class:`Horizon` bounds it all in event time: a document is only compared with documents at
+most ``span`` earlier or later, so state older than the newest event time minus the span
+(and an allowance for late arrivals) can be freed without changing any decision.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from agents.dedupe import Ref
@@ -39,16 +44,49 @@ def ref(value: Any) -> Ref:
     return (str(time), str(article_id))
 
 
-def bucket_answer(bucket: list[Ref], document: Ref) -> tuple[list[Ref], list[Ref], list[Ref]]:
+def event_time(document: Ref) -> datetime:
+    return datetime.fromisoformat(document[0])
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far apart in event time two documents can be and still be duplicates.
+
+    ``span`` is the horizon itself; ``lateness`` is how late (behind the newest event time
+    seen) a document may arrive and still be decided exactly as in time order. State older
+    than the newest event time minus both is never needed again: :meth:`cutoff`.
+    """
+
+    span: timedelta = timedelta(days=30)
+    lateness: timedelta = timedelta(days=1)
+
+    def within(self, earlier: Ref, later: Ref) -> bool:
+        return event_time(later) - event_time(earlier) <= self.span
+
+    def cutoff(self, newest: Ref | datetime) -> datetime:
+        """Documents before this instant can be forgotten once ``newest`` has been seen."""
+        newest_time = event_time(newest) if isinstance(newest, tuple) else newest
+        return newest_time - self.span - self.lateness
+
+    def expired(self, document: Ref, cutoff: datetime) -> bool:
+        return event_time(document) < cutoff
+
+
+def bucket_answer(
+    bucket: list[Ref], document: Ref, horizon: Horizon
+) -> tuple[list[Ref], list[Ref], list[Ref]]:
     """(earlier documents, later documents, the bucket with ``document`` in it).
 
-    A bucket keeps its :data:`BUCKET_SIZE` earliest documents: the later ones of a big
-    cluster are found through those, and the state per band stays bounded.
+    Only documents within the horizon of ``document`` are answered. A bucket keeps its
+    :data:`BUCKET_SIZE` earliest documents that are not expired next to ``document``: the
+    later ones of a big cluster are found through those, and the state per band stays bounded.
     """
     others = [entry for entry in bucket if entry[1] != document[1]]
-    earlier = [entry for entry in others if entry < document]
-    later = [entry for entry in others if entry > document]
-    updated = sorted({*bucket, document})[:BUCKET_SIZE]
+    earlier = [entry for entry in others if entry < document and horizon.within(entry, document)]
+    later = [entry for entry in others if entry > document and horizon.within(document, entry)]
+    cutoff = horizon.cutoff(document)
+    kept = {entry for entry in bucket if not horizon.expired(entry, cutoff)}
+    updated = sorted({*kept, document})[:BUCKET_SIZE]
     return earlier, later, updated
 
 
@@ -57,34 +95,52 @@ class OwnerAnswer:
     """The content-hash owner's answer to one document (see :func:`owner_answer`)."""
 
     owner: Ref  # the earliest document with this hash, the asking one included
+    latest: Ref  # the latest document with this hash, the asking one included
     displaced: Ref | None  # the later owner it took the hash from, if any
-    earlier: Ref | None  # the earlier owner the asking document copies exactly, if any
+    earlier: Ref | None  # the earlier copy the asking document duplicates exactly, if any
     correct: Ref | None  # a later former owner that must become the asking document's exact copy
 
     def stored(self) -> dict[str, Any]:
         """The table's new value."""
-        return {"owner": list(self.owner), "displaced": list(self.displaced) if self.displaced else None}
+        return {
+            "owner": list(self.owner),
+            "latest": list(self.latest),
+            "displaced": list(self.displaced) if self.displaced else None,
+        }
 
 
-def owner_answer(stored: Any, document: Ref) -> OwnerAnswer:
+def owner_answer(stored: Any, document: Ref, horizon: Horizon) -> OwnerAnswer:
     """The earliest document of a content hash, and what ``document`` is told when it asks.
 
-    The table keeps the owner and the later owner it displaced, so a repeated question of the
-    current owner re-sends the correction its first one sent (that message may have been
-    lost with a crash). ``stored`` is the table's value: None, :meth:`OwnerAnswer.stored`,
-    or an older worker's bare owner ``[time, id]``.
+    The original of a copy is the earliest document with its hash within the horizon; when
+    that one is too old, the latest earlier copy (so a story re-published for months stays
+    one chain of exact copies). The table keeps the owner, the latest copy and the later
+    owner it displaced, so a repeated question of the current owner re-sends the correction
+    its first one sent (that message may have been lost with a crash). ``stored`` is the
+    table's value: None, :meth:`OwnerAnswer.stored`, or an older worker's bare ``[time, id]``.
     """
     if stored is None:
-        return OwnerAnswer(document, None, None, None)
+        return OwnerAnswer(document, document, None, None, None)
     if isinstance(stored, dict):
-        owner, displaced = ref(stored["owner"]), (ref(stored["displaced"]) if stored["displaced"] else None)
+        owner = ref(stored["owner"])
+        latest = ref(stored.get("latest") or stored["owner"])
+        displaced = ref(stored["displaced"]) if stored["displaced"] else None
     else:
-        owner, displaced = ref(stored), None
+        owner, latest, displaced = ref(stored), ref(stored), None
+    newest = max(latest, document)
     if owner[1] == document[1]:  # the owner asks again: a redelivery
-        return OwnerAnswer(owner, displaced, None, displaced)
+        again = displaced if displaced is not None and horizon.within(document, displaced) else None
+        return OwnerAnswer(owner, newest, displaced, None, again)
     if document < owner:  # an earlier copy arrived late: the owner so far becomes its duplicate
-        return OwnerAnswer(document, owner, None, owner)
-    return OwnerAnswer(owner, displaced, owner, None)
+        if horizon.within(document, owner):
+            return OwnerAnswer(document, newest, owner, None, owner)
+        return OwnerAnswer(owner, newest, displaced, None, None)  # from before the horizon: no owner
+    originals = [
+        copy
+        for copy in (owner, latest)
+        if copy < document and copy[1] != document[1] and horizon.within(copy, document)
+    ]
+    return OwnerAnswer(owner, newest, displaced, min(originals) if originals else None, None)
 
 
 @dataclass
@@ -101,7 +157,6 @@ class Pending:
 
     me: Ref
     content_hash: str
-    shingles: list[int]
     bands_answered: list[int] = field(default_factory=list)
     hash_answered: bool = False
     exact_owner: Ref | None = None
@@ -189,7 +244,19 @@ class Pending:
         return repeat
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form (what ``dataclasses.asdict`` gives, without its deep copy of every
+        shingle: the worker writes this once per answer, about 22 times per document)."""
+        return {
+            "me": self.me,
+            "content_hash": self.content_hash,
+            "bands_answered": list(self.bands_answered),
+            "hash_answered": self.hash_answered,
+            "exact_owner": self.exact_owner,
+            "asked": list(self.asked),
+            "told": list(self.told),
+            "verdicts": dict(self.verdicts),
+            "decided": asdict(self.decided) if self.decided is not None else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Pending:
@@ -197,7 +264,6 @@ class Pending:
         return cls(
             me=ref(data["me"]),
             content_hash=data["content_hash"],
-            shingles=list(data["shingles"]),
             bands_answered=list(data["bands_answered"]),
             hash_answered=bool(data["hash_answered"]),
             exact_owner=ref(data["exact_owner"]) if data.get("exact_owner") else None,
@@ -220,22 +286,29 @@ class LocalDeduplicator:
     Feed documents in (event time, article_id) order and no correction is ever needed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, horizon: Horizon | None = None) -> None:
+        self._horizon = horizon or Horizon()
         self._buckets: dict[str, list[Ref]] = {}
         self._owners: dict[str, dict[str, Any]] = {}
         self._states: dict[str, Pending] = {}
+        self._shingles: dict[str, list[int]] = {}
 
     def decide(self, me: Ref, content_hash: str, shingle_set: frozenset[int], bands: list[str]) -> Decision:
-        state = Pending(me=me, content_hash=content_hash, shingles=sorted(shingle_set))
+        state = Pending(me=me, content_hash=content_hash)
+        mine = self._shingles[me[1]] = sorted(shingle_set)
         for band in bands:
-            earlier, later, self._buckets[band] = bucket_answer(self._buckets.get(band, []), me)
+            earlier, later, self._buckets[band] = bucket_answer(
+                self._buckets.get(band, []), me, self._horizon
+            )
             for candidate in state.band_answered(int(band[:2]), earlier, later)[0]:
                 other = self._states.get(candidate[1])
                 if other is None or other.decided is None:
                     state.verdict(candidate[1], 0.0, candidate)
                     continue
-                state.verdict(candidate[1], jaccard(other.shingles, state.shingles), other.decided.canonical)
-        owner = owner_answer(self._owners.get(content_hash), me)
+                state.verdict(
+                    candidate[1], jaccard(self._shingles[candidate[1]], mine), other.decided.canonical
+                )
+        owner = owner_answer(self._owners.get(content_hash), me, self._horizon)
         state.owner_answered(owner.earlier)
         self._owners[content_hash] = owner.stored()
         state.decided = state.decision()

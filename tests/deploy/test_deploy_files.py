@@ -1,8 +1,9 @@
 """The deployment files are valid and agree with the code (no Docker or cluster needed).
 
 docker-compose.yml is validated against the Compose specification's JSON Schema (as
-vendored by check-jsonschema) and the Kubernetes manifests against the Kubernetes API
-schemas bundled by kubernetes-validate.
+vendored by check-jsonschema), the Kubernetes manifests against the Kubernetes API
+schemas bundled by kubernetes-validate, and the KEDA ScaledObject against a schema of
+ours written from KEDA's documented fields (no CRD schema ships on PyPI).
 """
 
 from __future__ import annotations
@@ -87,6 +88,16 @@ def test_kubernetes_manifests_match_the_api_schemas(name: str, document: dict[st
     kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
+def test_keda_scaled_object_matches_its_schema() -> None:
+    schema = json.loads((Path(__file__).parent / "keda_scaledobject.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    (scaled,) = [d for _, d in manifests() if d["apiVersion"] == "keda.sh/v1alpha1"]
+    jsonschema.validate(scaled, schema, cls=jsonschema.Draft202012Validator)
+    typo = {**scaled, "spec": {**scaled["spec"], "maxReplicas": 3}}  # the schema catches unknown keys
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(typo, schema, cls=jsonschema.Draft202012Validator)
+
+
 def test_kubernetes_manifests_agree_with_each_other_and_the_code() -> None:
     found = {(d["kind"], d["metadata"]["name"]): d for _, d in manifests()}
     config = found[("ConfigMap", "khabar-worker")]["data"]
@@ -125,3 +136,13 @@ def test_settings_fields_are_all_documented_in_the_readme() -> None:
     for variable in settings_variables():
         assert f"`{variable}`" in readme, f"{variable} is missing from the README's configuration table"
     assert {f.name for f in dataclasses.fields(Settings)}  # Settings stays a dataclass
+
+
+def test_readme_lists_every_dashboard_panel_and_every_metric() -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "dashboards" / "khabar.json").read_text("utf-8"))
+    for panel in dashboard["panels"]:
+        assert f"| {panel['title']} |" in readme, f"panel {panel['title']!r} is missing from the README"
+    code = (REPO / "streams" / "metrics.py").read_text("utf-8")
+    for name in re.findall(r'"(khabar_[a-z_]+)"', code):
+        assert f"`{name}" in readme, f"metric {name} is missing from the README's metrics table"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import textwrap
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 
 from agents import StageError
 from agents.clean import Cleaned, clean
-from agents.clean.plain import Kind, classify
+from agents.clean.decode import _detection_sample
+from agents.clean.plain import Kind, classify, unwrap
+from agents.limits import Limits
 from agents.text import fold
 from schemas import RawPage
 
@@ -370,6 +373,45 @@ def test_charset_from_http_headers() -> None:
     assert cleaned.title == AR_TITLE
 
 
+@pytest.mark.parametrize("declared", ["text/html; charset=utf-8", "text/html"])
+def test_utf8_with_a_few_broken_bytes_is_still_utf8(declared: str) -> None:
+    # Found by the fuzz run: one stray byte made strict UTF-8 fail, and charset detection then
+    # found nothing (a dead letter) or another charset (mojibake). Browsers read it as UTF-8.
+    data = arabic_html().encode()
+    at = data.index(AR_PARAGRAPHS[1].encode())
+    body = data[:at] + b"\xff" + data[at:] + b"\xd8"  # a stray byte, a character cut at the end
+    cleaned = clean(page(body, content_type=declared))
+    assert cleaned.encoding == "utf-8"
+    assert cleaned.title == AR_TITLE
+    assert cleaned.paragraphs == [AR_PARAGRAPHS[0], f"\ufffd{AR_PARAGRAPHS[1]}", AR_PARAGRAPHS[2]]
+
+
+def test_charset_detection_reads_a_bounded_sample_of_a_large_page() -> None:
+    # Found by the fuzz run: charset-normalizer decodes and hashes the whole body for each
+    # candidate charset (2 s on some 2 MB pages). It now reads the runs of non-ASCII text.
+    script = "<script>" + "var x = 1;\n" * 30_000 + "</script>"  # 330 kB of ASCII first
+    body = (script + arabic_html() * 200).encode("cp1256")
+    sample = _detection_sample(body)
+    assert len(sample) < 40_000 < len(body)
+    assert AR_TITLE.encode("cp1256") in sample
+    cleaned = clean(page(body, content_type="text/html"))
+    assert cleaned.encoding == "cp1256"
+    assert cleaned.title == AR_TITLE
+
+
+def test_stray_control_characters_are_dropped() -> None:
+    # Found by the fuzz run: a few control characters pass the binary check and reached the
+    # article's text and canonical URL.
+    paragraphs = "".join(f"<p>{text}</p>" for text in AR_PARAGRAPHS).replace("،", "\x01\x1b،\x7f")
+    html = (
+        "<html><head><link rel='canonical' href='https://example.com/\x08\na'></head>"
+        f"<body><article>{paragraphs}\x0c</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+    assert cleaned.canonical_url == "https://example.com/a"
+
+
 @pytest.mark.parametrize(
     ("bom", "codec"),
     [
@@ -418,8 +460,29 @@ def test_empty_page(body: bytes) -> None:
 def test_too_large_page() -> None:
     body = ("كلمة " * 1000).encode()
     with pytest.raises(StageError) as error:
-        clean(page(body), max_size=1000)
+        clean(page(body), limits=Limits(max_page_bytes=1000))
     assert error.value.reason == "too_large"
+
+
+def test_lone_surrogates_in_text_input_become_replacement_characters() -> None:
+    # Text handed over already decoded can hold them (not from JSON): the language stage
+    # failed on encoding them, and no output may carry them.
+    text = f"{AR_TITLE}\ud800\n\n" + "\n\n".join(AR_PARAGRAPHS) + "\ud83d\ude00"
+    cleaned = clean(RawPage(url="https://example.com/a", fetched_at=FETCHED_AT, text=text))
+    assert cleaned.title == f"{AR_TITLE}\ufffd"
+    assert cleaned.paragraphs[-1].endswith("\U0001f600"), "a pair written as two code points is joined"
+    "\n".join(cleaned.paragraphs).encode("utf-8")  # raises on a surrogate
+
+
+@pytest.mark.timeout(30)
+def test_unwrapping_a_long_wrapped_page_is_linear() -> None:
+    # Joining wrapped lines by repeated concatenation was quadratic: 4 MB took 31 s.
+    line = "سطر قصير من نص ملفوف"
+    lines = [line] * 200_000
+    started = time.perf_counter()
+    joined = unwrap(lines)
+    assert time.perf_counter() - started < 2.0
+    assert joined == [" ".join(lines)]
 
 
 def test_text_input_is_used_as_is() -> None:
@@ -502,7 +565,15 @@ def test_deeply_nested_html_does_not_hang() -> None:
     body = b"<html><body>" + b"<div>" * 100_000 + b"<p>deep text here.</p>" + b"</div>" * 100_000
     with pytest.raises(StageError) as error:
         clean(page(body, content_type="text/html"))
-    assert error.value.reason in {"no_content", "parse_error"}
+    assert error.value.reason == "too_deep"  # libxml2 stops at 256 levels: the page would be cut
+
+
+def test_nesting_deeper_than_the_limit_is_too_deep() -> None:
+    body = b"<html><body>" + b"<div>" * 40 + b"<p>" + "نص المقال الكامل هنا. ".encode() * 20 + b"</p>"
+    assert clean(page(body, content_type="text/html"), limits=Limits(max_parse_depth=50)).paragraphs
+    with pytest.raises(StageError) as error:
+        clean(page(body, content_type="text/html"), limits=Limits(max_parse_depth=30))
+    assert error.value.reason == "too_deep"
 
 
 def test_empty_html_document_has_no_content() -> None:

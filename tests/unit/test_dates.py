@@ -701,3 +701,32 @@ def test_metadata_update_time_alone_is_a_low_confidence_fallback() -> None:
     dates = detect_dates(html_page(html), URL, FETCHED)
     assert dates.published_at == datetime(2013, 4, 4, 18, 52, 11, tzinfo=UTC)
     assert dates.published_confidence <= 0.45
+
+
+# --------------------------------------------------------------------------- found by fuzzing
+
+
+@pytest.mark.parametrize(
+    "fetched_at",
+    [datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=MECCA)],
+)
+def test_fetch_times_at_the_ends_of_the_calendar(fetched_at: datetime) -> None:
+    # The window (fetch time + 1 day) and relative dates (fetch time - 1 day) overflowed.
+    page = text_page("نشر أمس", "منذ 3 ساعات")
+    assert detect_dates(page, URL, fetched_at).published_at is None
+    assert published(text_page("2024/12/26"), fetched_at=fetched_at) in (None, day(2024, 12, 26))
+
+
+def test_json_ld_nested_too_deep_is_skipped_not_fatal() -> None:
+    # json.loads raises RecursionError (not ValueError) on deep nesting: the whole page failed.
+    deep = "[" * 100_000 + "]" * 100_000
+    html = f"""<html><head><script type="application/ld+json">{deep}</script>
+    <meta property="article:published_time" content="2024-12-26T10:30:00Z"></head><body></body></html>"""
+    assert core(detect_dates(html_page(html), URL, FETCHED)) == Dates(
+        day(2024, 12, 26) + timedelta(hours=10.5), "meta"
+    )
+
+
+def test_a_url_urllib_cannot_split_still_gives_its_date() -> None:
+    url = "http://[::1/2024/12/26/story"  # urlsplit raises ValueError: Invalid IPv6 URL
+    assert published(html_page("<html><body><p>x</p></body></html>"), url=url) == day(2024, 12, 26)

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from agents.dedupe import article_id_for, content_hash, document_ref, normalize_for_matching
+from agents.dedupe import article_id_for, canonical_url, content_hash, document_ref, normalize_for_matching
 from agents.dedupe.clusters import (
     BUCKET_SIZE,
     Decision,
+    Horizon,
     LocalDeduplicator,
     OwnerAnswer,
     Pending,
@@ -69,16 +71,16 @@ def test_exact_and_near_copies_point_to_the_earliest_document() -> None:
 def test_bucket_answers_split_earlier_and_later_and_stay_bounded() -> None:
     me = ("2026-02-06T00:05:00+00:00", "m" * 32)
     bucket = [(f"2026-02-06T00:0{i}:00+00:00", str(i) * 32) for i in range(10)]
-    earlier, later, updated = bucket_answer(bucket, me)
+    earlier, later, updated = bucket_answer(bucket, me, Horizon())
     assert all(e < me for e in earlier) and all(x > me for x in later)
     assert me in updated and len(updated) == BUCKET_SIZE and updated == sorted(updated)
-    assert bucket_answer(updated, me)[2] == updated  # idempotent
+    assert bucket_answer(updated, me, Horizon())[2] == updated  # idempotent
 
 
 def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     earlier = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    state = Pending(me=me, content_hash="h", shingles=[1, 2, 3])
+    state = Pending(me=me, content_hash="h")
     for band in range(BANDS):
         assert not state.complete
         asked, _ = state.band_answered(band, [earlier] if band == 0 else [], [])
@@ -97,7 +99,7 @@ def test_a_repeated_band_answer_asks_again_what_the_first_one_asked() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     earlier = [("2026-02-06T00:00:00+00:00", "e" * 32), ("2026-02-06T00:30:00+00:00", "f" * 32)]
     later = [("2026-02-06T02:00:00+00:00", "l" * 32)]
-    state = Pending(me=me, content_hash="h", shingles=[1])
+    state = Pending(me=me, content_hash="h")
     assert state.band_answered(0, earlier, later) == (earlier, later)
     assert state.band_answered(1, earlier, later) == ([], [])  # asked and told once per document
     state.verdict(earlier[0][1], 0.9, earlier[0])
@@ -109,21 +111,23 @@ def test_the_owner_of_a_content_hash_answers_a_repeat_as_the_first_time() -> Non
     first = ("2026-02-06T01:00:00+00:00", "a" * 32)
     copy = ("2026-02-06T02:00:00+00:00", "b" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    assert owner_answer(None, first) == OwnerAnswer(first, None, None, None)
-    stored = owner_answer(None, first).stored()
-    assert owner_answer(stored, copy) == OwnerAnswer(first, None, first, None)  # an exact copy
-    late = owner_answer(stored, early)  # an earlier copy arrives late: the owner so far is corrected
-    assert late == OwnerAnswer(early, first, None, first)
-    assert owner_answer(late.stored(), early) == late  # redelivered: the correction is sent again
-    assert owner_answer(late.stored(), copy).earlier == early
-    assert owner_answer(list(first), copy) == OwnerAnswer(first, None, first, None)  # an older worker's value
+    h = Horizon()
+    assert owner_answer(None, first, h) == OwnerAnswer(first, first, None, None, None)
+    stored = owner_answer(None, first, h).stored()
+    assert owner_answer(stored, copy, h) == OwnerAnswer(first, copy, None, first, None)  # an exact copy
+    late = owner_answer(stored, early, h)  # an earlier copy arrives late: the owner so far is corrected
+    assert late == OwnerAnswer(early, first, first, None, first)
+    assert owner_answer(late.stored(), early, h) == late  # redelivered: the correction is sent again
+    assert owner_answer(late.stored(), copy, h).earlier == early
+    older_value = owner_answer(list(first), copy, h)  # an older worker's table value
+    assert older_value == OwnerAnswer(first, copy, None, first, None)
 
 
 def test_a_repeated_correction_asks_for_the_publication_again() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
     for kind in ("exact", "near"):
-        state = Pending(me=me, content_hash="h", shingles=[1])
+        state = Pending(me=me, content_hash="h")
         state.decided = Decision(None, None, None, me)
         assert state.earlier_arrived(early, 0.9, kind)
         restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
@@ -134,7 +138,7 @@ def test_a_repeated_correction_asks_for_the_publication_again() -> None:
 def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    state = Pending(me=me, content_hash="h", shingles=[1])
+    state = Pending(me=me, content_hash="h")
     state.decided = Decision(None, None, None, me)
     assert not state.earlier_arrived(early, 0.1, "near")  # not similar enough
     assert not state.earlier_arrived(("2026-02-06T02:00:00+00:00", "l" * 32), 0.9, "near")  # later
@@ -145,7 +149,87 @@ def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
 def test_a_correction_before_the_decision_is_remembered() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    state = Pending(me=me, content_hash="h", shingles=[1])
+    state = Pending(me=me, content_hash="h")
     assert not state.earlier_arrived(early, 1.0, "exact")  # undecided: nothing to re-publish yet
     state.owner_answered(None)  # the owner table had answered before the earlier copy took the hash
     assert state.decision() == Decision(early[1], "exact", 1.0, early)
+
+
+def test_a_url_urllib_cannot_parse_is_its_own_identity() -> None:
+    # Found by the fuzz run: a port out of range or a broken IPv6 host made analyze raise
+    # ValueError outside any stage, which would have stopped the worker's agent.
+    for url in ("http://example.com:99999999/a", "http://[::1/a", "http://example.com:port/a"):
+        assert canonical_url(url) == url
+        assert article_id_for(url) == article_id_for(f" {url} ")
+
+
+DAY = timedelta(days=1)
+HORIZON = Horizon(span=timedelta(days=30), lateness=DAY)
+
+
+def at(days: float, name: str) -> tuple[str, str]:
+    return document_ref(name * 32, T0 + days * DAY)
+
+
+def test_no_duplicate_beyond_the_horizon_and_copies_after_it_point_to_the_new_one() -> None:
+    dedup = LocalDeduplicator(HORIZON)
+    assert decide(dedup, "a", T0, BODY).duplicate_of is None
+    assert decide(dedup, "b", T0 + 29 * DAY, BODY).duplicate_of == "a" * 32  # inside: exact copy
+    assert decide(dedup, "c", T0 + 29.5 * DAY, BODY).duplicate_of == "a" * 32
+    # a is 31 days older: d is compared with the copies inside the horizon only, and chains on
+    assert decide(dedup, "d", T0 + 31 * DAY, BODY) == Decision("c" * 32, "exact", 1.0, at(29.5, "c"))
+    assert decide(dedup, "e", T0 + 32 * DAY, BODY).duplicate_of == "d" * 32
+    edited = "القاهرة - (وكالات) - " + BODY
+    assert decide(dedup, "f", T0 + 70 * DAY, edited).duplicate_of is None  # near copy, 38 days after e
+    assert decide(dedup, "g", T0 + 71 * DAY, edited + " .").duplicate_of == "f" * 32
+
+
+def test_buckets_answer_within_the_horizon_and_drop_expired_entries() -> None:
+    old, recent, later = at(0, "o"), at(20, "r"), at(45, "l")
+    me = at(40, "m")
+    earlier, after, updated = bucket_answer([old, recent, later], me, HORIZON)
+    assert earlier == [recent] and after == [later]  # old is 40 days before: no candidate
+    assert old not in updated and updated == [recent, me, later]
+    # a document arriving late by less than the allowed lateness still finds what it should
+    late = at(30.5, "x")
+    assert bucket_answer([old, recent, me], late, HORIZON)[0] == [recent]
+    assert old in bucket_answer([old], at(30.9, "y"), HORIZON)[2]  # kept: within span + lateness
+    assert old not in bucket_answer([old], at(31.1, "z"), HORIZON)[2]
+
+
+def test_owner_answers_the_earliest_copy_within_the_horizon() -> None:
+    first, copy, much_later = at(0, "a"), at(10, "b"), at(35, "c")
+
+    def ask(owner: tuple[str, str], latest: tuple[str, str], document: tuple[str, str]) -> OwnerAnswer:
+        return owner_answer(
+            {"owner": list(owner), "latest": list(latest), "displaced": None}, document, HORIZON
+        )
+
+    assert ask(first, first, copy).earlier == first
+    # the earliest is too old for c: the latest earlier copy is its original, and c the latest now
+    assert ask(first, copy, much_later) == OwnerAnswer(first, much_later, None, copy, None)
+    assert ask(first, first, much_later).earlier is None
+    # a copy from before the owner's horizon arriving late takes nothing and corrects nobody
+    assert ask(much_later, much_later, first) == OwnerAnswer(much_later, much_later, None, None, None)
+
+
+def test_horizon_cutoff_leaves_room_for_the_span_and_the_lateness() -> None:
+    newest = at(100, "n")
+    cutoff = HORIZON.cutoff(newest)
+    assert cutoff == T0 + 69 * DAY
+    assert HORIZON.expired(at(68.9, "a"), cutoff) and not HORIZON.expired(at(69, "b"), cutoff)
+    assert HORIZON.within(at(70, "a"), at(100, "b")) and not HORIZON.within(at(69.9, "a"), at(100, "b"))
+
+
+def test_pending_to_dict_is_asdict_of_every_field() -> None:
+    """to_dict is written out by hand (speed): a field added to Pending must be in it too."""
+    me, other = ("2026-02-06T01:00:00+00:00", "m" * 32), ("2026-02-06T00:00:00+00:00", "e" * 32)
+    state = Pending(
+        me=me, content_hash="h", bands_answered=[0, 3], hash_answered=True,
+        exact_owner=other, asked=["a"], told=["t"], verdicts={"a": (0.7, other)},
+        decided=Decision(other[1], "near", 0.7, other),
+    )  # fmt: skip
+    bare = Pending(me=other, content_hash="")
+    assert all(getattr(state, f.name) != getattr(bare, f.name) for f in fields(Pending))  # all set
+    assert state.to_dict() == asdict(state)
+    assert Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict()))) == state

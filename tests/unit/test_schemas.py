@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import get_args
 
 import orjson
 import pytest
@@ -14,6 +15,8 @@ from schemas import (
     OtherLanguageSpan,
     RawPage,
     SchemaError,
+    Stage,
+    json_schema,
     message_headers,
     validate,
 )
@@ -78,6 +81,10 @@ def test_article_and_dead_letter_validate_against_their_json_schemas() -> None:
     assert headers[HEADER_SCHEMA_VERSION] == SCHEMA_VERSION.encode()
 
 
+def test_the_dead_letter_schema_names_every_stage() -> None:
+    assert json_schema("dead_letter")["properties"]["stage"]["enum"] == list(get_args(Stage))
+
+
 def test_other_language_spans_round_trip_and_are_validated() -> None:
     span = OtherLanguageSpan(language="en", start=141, end=220, confidence=0.99)
     article = Article(
@@ -88,6 +95,7 @@ def test_other_language_spans_round_trip_and_are_validated() -> None:
     assert document["other_language_spans"] == [
         {"language": "en", "start": 141, "end": 220, "confidence": 0.99}
     ]
+    assert article.to_dict() == document  # plain JSON values: the dedupe tables store this dict
     validate("article", document)
     assert Article.from_json(article.to_json()) == article
     document["other_language_spans"][0]["language"] = "english"
@@ -121,3 +129,12 @@ def test_every_message_type_has_version_headers() -> None:
         headers = dict(message_headers(name, "trace"))  # type: ignore[arg-type]
         assert headers["khabar.schema"] == name.encode()
         assert headers["khabar.trace.id"] == b"trace"
+
+
+@pytest.mark.parametrize("fetched_at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"])
+def test_a_fetch_time_utc_cannot_represent_is_a_schema_error(fetched_at: str) -> None:
+    # Documents are ordered by their UTC time: these overflowed in the dedupe stage.
+    document = {"url": "https://example.com/a", "fetched_at": fetched_at, "body_text": "x"}
+    with pytest.raises(SchemaError) as error:
+        RawPage.from_dict(document)
+    assert error.value.reason == "schema"

@@ -1,0 +1,90 @@
+"""The benchmark's own logic (its numbers are not tested: benchmarks are not tests)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from agents.dedupe.near import BANDS, NEAR_DUPLICATE_JACCARD, jaccard, shingles
+from agents.pipeline import analyze
+from streams.bench import (
+    SAMPLE_CRAWL,
+    CorpusPage,
+    Report,
+    SoakResult,
+    corpus_directories,
+    load_corpus,
+    percentiles,
+    raw_page,
+    state_bench,
+    unique_copy,
+)
+
+
+def test_without_the_shared_corpus_the_sample_crawl_is_used() -> None:
+    missing = SAMPLE_CRAWL / "no-such-directory"
+    assert corpus_directories([], [missing]) == [SAMPLE_CRAWL]
+    pages = load_corpus([SAMPLE_CRAWL])
+    assert {page.content_type for page in pages} == {"text/html", "text/plain"}
+    assert len(pages) == len([p for p in SAMPLE_CRAWL.iterdir() if p.suffix in (".html", ".txt")])
+
+
+def test_unique_copies_keep_language_and_size_but_are_not_duplicates() -> None:
+    page = next(p for p in load_corpus([SAMPLE_CRAWL]) if p.name == "wire-trade-agreement.html")
+    now = datetime.now(UTC)
+    first, second = (
+        analyze(raw_page(unique_copy(page, seed), f"https://bench.invalid/{seed}", now)) for seed in (1, 2)
+    )
+    original = analyze(raw_page(page, "https://bench.invalid/original", now))
+    assert first.language == second.language == original.language
+    assert abs(len(first.text) - len(original.text)) < 0.1 * len(original.text)
+    assert first.content_hash != second.content_hash
+    assert jaccard(shingles(first.text), shingles(second.text)) < NEAR_DUPLICATE_JACCARD / 2
+
+
+def test_plain_text_copies_are_shuffled_too() -> None:
+    page = CorpusPage(
+        "a.txt", "عنوان قصير\n\nواحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية".encode(), "text/plain"
+    )
+    copies = {unique_copy(page, seed).body for seed in range(5)}
+    assert len(copies) > 1
+    assert all(copy.decode().startswith("عنوان قصير\n") for copy in copies)
+
+
+def test_percentiles_pick_ranks() -> None:
+    values = list(range(1, 101))
+    assert percentiles(values) == {"p50": 50, "p95": 95, "p99": 99, "max": 100}
+    assert percentiles([]) == {}
+
+
+def test_state_counts_every_table_entry_of_every_document() -> None:
+    result = state_bench(load_corpus([SAMPLE_CRAWL]), documents=1000, partitions=2)
+    assert result.documents == 1000
+    assert result.keys == {
+        "documents": 1000, "pending": 1000, "lsh-buckets": 1000 * BANDS, "content-owners": 1000,
+    }  # fmt: skip
+    assert all(size > 0 for size in result.value_bytes.values())
+    # the documents table holds each article's text and shingles: it dominates
+    sizes = result.value_bytes
+    assert sizes["documents"] > sizes["lsh-buckets"] > sizes["pending"] > sizes["content-owners"]
+    # every answer rewrites the small join state (BANDS + 2 writes), the article is written once
+    # (the last sampled document's; the sample pages differ in size, hence the margins)
+    changelog = result.changelog_bytes_per_document
+    assert changelog["pending"] > 5 * sizes["pending"] / result.documents
+    assert changelog["documents"] < 2 * sizes["documents"] / result.documents
+    assert [sample.documents for sample in result.samples] == sorted(s.documents for s in result.samples)
+    rows = Report(state=result).rows()
+    assert any("scaled from 1,000" in measure for _, measure, _ in rows)
+
+
+def test_soak_growth_is_the_slope_of_the_second_half() -> None:
+    # RSS climbs while the state warms up, then grows 1 MB a minute
+    samples = [(60.0 * minute, 200.0 + 10 * min(minute, 5) + max(0, minute - 5)) for minute in range(11)]
+    soak = SoakResult(minutes=10, rate=5, pages=3000, rss_mb=samples, latency_ms={}, dead_letters=0)
+    assert abs(soak.growth_mb_per_10_minutes - 10.0) < 1e-9
+    flat = SoakResult(minutes=10, rate=5, pages=3000, rss_mb=[(60.0 * m, 300.0) for m in range(11)],
+                      latency_ms={"p50": 1, "p95": 2, "p99": 3}, dead_letters=0)  # fmt: skip
+    assert flat.growth_mb_per_10_minutes == 0.0
+    (rss_row, latency_row) = Report(soak=flat).rows()
+    assert rss_row[2] == "start 300 MB, end 300 MB, peak 300 MB; second half +0.0 MB per 10 min"
+    assert "5.0 pages/s" in rss_row[1]
+    assert latency_row[2] == "p50 1 / p95 2 / p99 3 ms"
