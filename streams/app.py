@@ -159,7 +159,9 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             options=dict(TABLE_STORE_OPTIONS),  # a copy: Faust's store pops keys from it
         )  # fmt: skip
 
-    pending_table = table(topics.TABLE_DOCUMENTS, "article_id -> Pending (the join state and the decision)")
+    # A document and its shingles are written once; the small join state on every answer.
+    document_table = table(topics.TABLE_DOCUMENTS, "article_id -> the article and its shingles")
+    pending_table = table(topics.TABLE_PENDING, "article_id -> Pending (the join state and the decision)")
     bucket_table = table(topics.TABLE_BUCKETS, "band key -> earliest documents [[time, id], ...]")
     owner_table = table(topics.TABLE_OWNERS, "content hash -> its owner, latest copy, displaced owner")
     # ensure_topics creates every source topic and changelog with the same partition count
@@ -167,6 +169,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     # which right after a rebalance can list a changelog with no partitions (seen with two
     # workers: "changelog has 0 partitions") and then rejects every event: skip that check.
     for table_, source in (
+        (document_table, per_document),
         (pending_table, per_document),
         (bucket_table, bands_topic),
         (owner_table, by_hash),
@@ -252,7 +255,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 body = orjson.loads(message.value or b"{}")
                 article_id = (message.key or b"").decode()
                 if "sweep" in body:
-                    await sweep(message, body, pending_table, "documents", renew_document)
+                    await sweep(message, body, pending_table, "documents", renew_document, document_table)
                 elif message.topic == documents.get_topic_name():
                     await on_document(message, article_id, body)
                 elif message.topic == verify.get_topic_name():
@@ -268,54 +271,59 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         article = Article.from_dict(body["document"])
         me = document_ref(article.article_id, article.fetched_at)
         stored = pending_table.get(article_id)
-        state = Pending.from_dict(stored["pending"]) if stored else None
+        state = Pending.from_dict(stored) if stored else None
         if state is not None and state.content_hash == article.content_hash and state.decided is not None:
             # A re-crawl or replay of unchanged content: the same record again, never a self-duplicate.
             saw("documents", message, me)
-            await publish(with_decision(Article.from_dict(stored["document"]), state.decided))
+            await publish(with_decision(stored_document(article_id)[0], state.decided))
             return
         if state is None or state.content_hash != article.content_hash or state.me != me:
-            state = Pending(me=me, content_hash=article.content_hash, shingles=body["shingles"])
-        pending_table[article_id] = {"pending": state.to_dict(), "document": article.to_dict()}
+            state = Pending(me=me, content_hash=article.content_hash)
+        document_table[article_id] = {"document": body["document"], "shingles": body["shingles"]}
+        pending_table[article_id] = state.to_dict()
         # Ask every band bucket and the content-hash owner (again, if this is a redelivery).
         for band in body["bands"]:
             await internal(bands_topic, band, {"ref": list(me)}, article.page_id)
         await internal(by_hash, article.content_hash, {"ref": list(me)}, article.page_id)
 
+    def stored_document(article_id: str) -> tuple[Article, list[int]]:
+        stored = document_table[article_id]
+        return Article.from_dict(stored["document"]), stored["shingles"]
+
     async def on_answer(message: Any, article_id: str, body: dict[str, Any]) -> None:
         stored = pending_table.get(article_id)
         if stored is None:
             return  # the document expired past the horizon
-        state = Pending.from_dict(stored["pending"])
-        document = Article.from_dict(stored["document"])
+        state = Pending.from_dict(stored)
         decided_before = state.decided is not None
         if "band" in body:
             ask, tell = state.band_answered(
                 int(body["band"]), [ref(c) for c in body["earlier"]], [ref(c) for c in body["later"]]
             )
             for candidate in ask:
-                await ask_verdict(candidate, state, document)
+                await ask_verdict(candidate, state)
             for later in tell:  # this document may be the earlier one of a later canonical
-                await ask_verdict(later, state, document)
+                await ask_verdict(later, state)
         elif "owner" in body:
             state.owner_answered(ref(body["owner"]) if body["owner"] else None)
         elif "verdict" in body:
             state.verdict(body["verdict"], float(body["jaccard"]), ref(body["canonical"]))
         elif "correct" in body:
-            await correct(state, document, ref(body["correct"]), float(body["jaccard"]), body["kind"])
+            await correct(state, ref(body["correct"]), float(body["jaccard"]), body["kind"])
         if state.decided is None and state.complete:
             state.decided = state.decision()
-            await publish(with_decision(document, state.decided))
+            await publish(with_decision(stored_document(article_id)[0], state.decided))
             saw("documents", message, state.me)
         elif decided_before and state.decided is not None and "correct" not in body:
             # Every answer was in already: this one is a repeat, redelivered after a crash that
             # kept the decision in the table but lost its publication. Publish it again.
-            await publish(with_decision(document, state.decided))
-        pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
+            await publish(with_decision(stored_document(article_id)[0], state.decided))
+        pending_table[article_id] = state.to_dict()
 
-    async def ask_verdict(candidate: Ref, state: Pending, document: Article) -> None:
+    async def ask_verdict(candidate: Ref, state: Pending) -> None:
+        document, document_shingles = stored_document(state.me[1])
         await internal(
-            verify, candidate[1], {"from": list(state.me), "shingles": state.shingles}, document.page_id
+            verify, candidate[1], {"from": list(state.me), "shingles": document_shingles}, document.page_id
         )
 
     async def on_verify_request(article_id: str, body: dict[str, Any]) -> None:
@@ -326,19 +334,19 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         """
         asking = ref(body["from"])
         stored = pending_table.get(article_id)
-        state = Pending.from_dict(stored["pending"]) if stored else None
-        similarity = jaccard(state.shingles, body["shingles"]) if state else 0.0
+        state = Pending.from_dict(stored) if stored else None
+        similarity = jaccard(stored_document(article_id)[1], body["shingles"]) if state else 0.0
         if state is None or asking > state.me:
             canonical = (
                 (state.decided.canonical if state.decided else state.me) if state else ("", article_id)
             )
             verdict = {"verdict": article_id, "jaccard": similarity, "canonical": list(canonical)}
             await internal(answers, asking[1], verdict, None)
-        elif stored is not None:
-            await correct(state, Article.from_dict(stored["document"]), asking, similarity, "near")
-            pending_table[article_id] = {"pending": state.to_dict(), "document": stored["document"]}
+        else:
+            await correct(state, asking, similarity, "near")
+            pending_table[article_id] = state.to_dict()
 
-    async def correct(state: Pending, document: Article, earlier: Ref, similarity: float, kind: str) -> None:
+    async def correct(state: Pending, earlier: Ref, similarity: float, kind: str) -> None:
         """An earlier document arrived late and matches: remember it, re-publish if decided.
 
         A repeated correction (redelivered after a crash) publishes again, tombstone included:
@@ -348,6 +356,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if not state.earlier_arrived(earlier, similarity, kind) or state.decided is None:
             return
         metrics.corrections.inc()
+        document = stored_document(state.me[1])[0]
         await publish(with_decision(document, state.decided))
         if was_canonical or state.decided.duplicate_of is not None:
             await articles.send(
@@ -412,13 +421,18 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             metrics.progress()
 
     # -- freeing state past the horizon (streams/state.py) ---------------------------------
-    async def sweep(message: Any, body: dict[str, Any], table_: Any, name: str, renew: Renew) -> None:
+    async def sweep(
+        message: Any, body: dict[str, Any], table_: Any, name: str, renew: Renew, companion: Any = None
+    ) -> None:
+        """One step of freeing ``table_``'s partition (and the same keys of ``companion``)."""
         seen = newest.get((name, message.partition))
         if seen is None:
             return  # nothing seen on this partition yet: nothing is known to be old
         cutoff = horizon.cutoff(event_time((seen, "")))
         after = bytes.fromhex(body["sweep"]) if body["sweep"] else None
-        step = sweep_step(table_, message.partition, after, lambda value: renew(value, horizon, cutoff))
+        step = sweep_step(
+            table_, message.partition, after, lambda value: renew(value, horizon, cutoff), companion
+        )
         metrics.dedupe_expired.labels(name).inc(step.expired)
         where = (name, message.partition)
         counted = (sweeping.pop(where, 0) if after is not None else 0) + step.scanned - step.expired

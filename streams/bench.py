@@ -673,7 +673,7 @@ class StateResult:
     value_bytes: dict[str, int]  # keys + values as encoded, per table
     disk_bytes: dict[str, int]  # SST files after a flush, per table
     keys: dict[str, int]
-    changelog_bytes_per_document: dict[str, int]  # bytes of every table write one document causes
+    changelog_bytes_per_document: dict[str, int]  # bytes of every table write of a document, averaged
     samples: list[StateSample]
     memory_mb: dict[str, float]
     build_seconds: float
@@ -702,10 +702,11 @@ class Template:
 
 @dataclass
 class DocumentState:
-    """One document's entries in the three tables, as streams/app.py stores them once decided."""
+    """One document's entries in the four tables, as streams/app.py stores them once decided."""
 
     article_id: str
-    pending: dict[str, Any]  # documents: article_id -> {"pending": ..., "document": ...}
+    document: dict[str, Any]  # documents: article_id -> {"document": ..., "shingles": ...}
+    pending: dict[str, Any]  # pending: article_id -> Pending (the join state)
     bands: list[str]  # lsh-buckets: band key -> [[time, id], ...]
     content_hash: str  # content-owners: hash -> {"owner": ..., "latest": ..., "displaced": ...}
     owner: dict[str, Any]
@@ -716,7 +717,7 @@ class Stores:
     """One rocksdict store per table and partition, opened as Faust opens the worker's tables
     (its RocksDBOptions with streams.app.TABLE_STORE_OPTIONS)."""
 
-    TABLES = ("documents", "lsh-buckets", "content-owners")
+    TABLES = ("documents", "pending", "lsh-buckets", "content-owners")
 
     def __init__(self, root: Path, partitions: int) -> None:
         from faust.serializers import codecs
@@ -812,10 +813,10 @@ def synthetic_document(number: int, template: Template, rng: random.Random) -> D
     me = (fetched.isoformat(), article_id)
     document = dict(template.document, article_id=article_id, content_hash=content)
     document.update(url=f"https://bench.khabar.invalid/{number}", fetched_at=fetched.isoformat())
+    document_shingles = sorted(rng.getrandbits(32) for _ in range(template.shingle_count))
     pending = Pending(
         me=me,
         content_hash=content,
-        shingles=sorted(rng.getrandbits(32) for _ in range(template.shingle_count)),
         bands_answered=list(range(BANDS)),
         hash_answered=True,
         decided=Decision(None, None, None, me),
@@ -823,15 +824,22 @@ def synthetic_document(number: int, template: Template, rng: random.Random) -> D
     bands = [f"{band:02d}{rng.getrandbits(64):016x}" for band in range(BANDS)]
     owner = owner_answer(None, me, Horizon()).stored()
     return DocumentState(
-        article_id, {"pending": pending.to_dict(), "document": document}, bands, content, owner, list(me)
+        article_id,
+        {"document": document, "shingles": document_shingles},
+        pending.to_dict(),
+        bands,
+        content,
+        owner,
+        list(me),
     )
 
 
 def document_operations(stores: Stores, state: DocumentState) -> tuple[dict[str, float], dict[str, int]]:
     """What the worker's tables do for one new document (streams/app.py), timed per table:
 
-    documents: on_document reads and writes the entry, then every answer (one per band and
-    one from the content-hash owner) reads and rewrites it (on_answer); lsh-buckets: each
+    documents: on_document writes the article and its shingles once; pending: on_document
+    reads and writes the join state, then every answer (one per band and one from the
+    content-hash owner) reads and rewrites it (on_answer); lsh-buckets: each
     band's bucket read and written; content-owners: the hash's owner read and written.
     Returns (seconds, bytes written) per table; the bytes are what its changelog receives.
     """
@@ -840,12 +848,15 @@ def document_operations(stores: Stores, state: DocumentState) -> tuple[dict[str,
     seconds, written = {}, {}
     started = time.perf_counter()
     total = 0
-    stores.get("documents", state.article_id)
-    total += stores.put("documents", state.article_id, state.pending)
-    for _ in range(BANDS + 1):
-        stored = stores.get("documents", state.article_id)
-        total += stores.put("documents", state.article_id, stored)
+    total += stores.put("documents", state.article_id, state.document)
     seconds["documents"], written["documents"] = time.perf_counter() - started, total
+    started, total = time.perf_counter(), 0
+    stores.get("pending", state.article_id)
+    total += stores.put("pending", state.article_id, state.pending)
+    for _ in range(BANDS + 1):
+        stored = stores.get("pending", state.article_id)
+        total += stores.put("pending", state.article_id, stored)
+    seconds["pending"], written["pending"] = time.perf_counter() - started, total
     started, total = time.perf_counter(), 0
     for band in state.bands:
         bucket = stores.get("lsh-buckets", band) or []
@@ -868,7 +879,8 @@ def state_bench(
     rss_before = memory_mb(os.getpid(), "VmRSS")
     stores = Stores(root, partitions)
     samples: list[StateSample] = []
-    changelog: dict[str, int] = {}
+    written: dict[str, int] = {}  # changelog bytes of the timed documents, per table
+    timed = 0
     checkpoints = sorted({max(1, documents * share // 10) for share in range(1, 11)})
     sample_size = 200
     number = 0
@@ -877,7 +889,8 @@ def state_bench(
         for checkpoint in checkpoints:
             while number < checkpoint - sample_size:
                 state = synthetic_document(number, templates[number % len(templates)], rng)
-                stores.add("documents", state.article_id, state.pending)
+                stores.add("documents", state.article_id, state.document)
+                stores.add("pending", state.article_id, state.pending)
                 for band in state.bands:
                     stores.add("lsh-buckets", band, [state.me])
                 stores.add("content-owners", state.content_hash, state.owner)
@@ -889,10 +902,13 @@ def state_bench(
                 seconds, changelog = document_operations(stores, state)
                 for table, value in seconds.items():
                     totals[table] = totals.get(table, 0.0) + value
-                stores.value_bytes["documents"] += len(stores.encode(state.article_id)) + len(
-                    stores.encode(state.pending)
-                )
-                stores.keys["documents"] += 1
+                    written[table] = written.get(table, 0) + changelog[table]
+                timed += 1
+                for table, entry in (("documents", state.document), ("pending", state.pending)):
+                    stores.value_bytes[table] += len(stores.encode(state.article_id)) + len(
+                        stores.encode(entry)
+                    )
+                    stores.keys[table] += 1
                 for band in state.bands:
                     stores.value_bytes["lsh-buckets"] += len(stores.encode(band)) + len(
                         stores.encode([state.me])
@@ -916,7 +932,7 @@ def state_bench(
             value_bytes=dict(stores.value_bytes),
             disk_bytes=disk,
             keys=dict(stores.keys),
-            changelog_bytes_per_document=changelog,
+            changelog_bytes_per_document={table: total // timed for table, total in written.items()},
             samples=samples,
             memory_mb=memory,
             build_seconds=build_seconds,

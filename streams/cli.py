@@ -84,6 +84,12 @@ def worker(loglevel: str, log_format: str) -> None:
 
     settings = _settings()
     _require_broker(settings)
+    if settings.processing_guarantee == "exactly_once":
+        click.echo(
+            "warning: KHABAR_PROCESSING_GUARANTEE=exactly_once loses pages with faust-streaming 0.15.3 "
+            "(a re-keyed message rides the transaction of its destination partition; see the README)",
+            err=True,
+        )
     asyncio.run(ensure_topics(settings))
     load_models()  # once per worker process, before the first page (~0.7 s)
     app = create_app(settings)

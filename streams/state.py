@@ -27,8 +27,7 @@ Renew = Callable[[Any, Horizon, datetime], Any]  # a stored value -> None to del
 # What each table keeps once its partition has seen an event time past the cutoff's horizon.
 def renew_document(value: Any, horizon: Horizon, cutoff: datetime) -> Any:
     """A decided document before the cutoff goes; an undecided one stays until it decides."""
-    pending = value["pending"]
-    gone = pending["decided"] is not None and horizon.expired(ref(pending["me"]), cutoff)
+    gone = value["decided"] is not None and horizon.expired(ref(value["me"]), cutoff)
     return None if gone else value
 
 
@@ -50,7 +49,9 @@ class SweepStep:
     cursor: bytes | None  # the last key scanned; None when the partition is done
 
 
-def sweep_step(table: Any, partition: int, after: bytes | None, renew: Callable[[Any], Any]) -> SweepStep:
+def sweep_step(
+    table: Any, partition: int, after: bytes | None, renew: Callable[[Any], Any], companion: Any = None
+) -> SweepStep:
     """Renew up to :data:`SWEEP_BATCH` keys of ``table`` after ``after`` in ``partition``.
 
     Call it while processing an event of ``partition``. It reads the RocksDB store of that
@@ -70,7 +71,10 @@ def sweep_step(table: Any, partition: int, after: bytes | None, renew: Callable[
         value = store._decode_value(raw_value)
         renewed = renew(value)
         if renewed is None:
-            del table[store._decode_key(raw_key)]
+            key = store._decode_key(raw_key)
+            del table[key]
+            if companion is not None and key in companion:
+                del companion[key]  # a table with the same keys whose entries go with these
             expired += 1
         elif renewed != value:
             table[store._decode_key(raw_key)] = renewed

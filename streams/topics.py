@@ -26,9 +26,10 @@ DEDUPE_BY_HASH = "dedupe-by-hash"  # key: content hash
 INTERNAL_TOPICS = (DOCUMENTS, ANSWERS, VERIFY, BANDS, DEDUPE_BY_HASH)
 # Faust tables; each has a compacted changelog topic "<app id>-<table>-changelog".
 TABLE_DOCUMENTS = "documents"
+TABLE_PENDING = "pending"
 TABLE_BUCKETS = "lsh-buckets"
 TABLE_OWNERS = "content-owners"
-TABLES = (TABLE_DOCUMENTS, TABLE_BUCKETS, TABLE_OWNERS)
+TABLES = (TABLE_DOCUMENTS, TABLE_PENDING, TABLE_BUCKETS, TABLE_OWNERS)
 
 
 def internal_topic(settings: Settings, name: str) -> str:

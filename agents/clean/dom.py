@@ -36,7 +36,7 @@ from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type inf
 
 from agents.clean.plain import is_section_marker
 from agents.limits import PARSER_MAX_DEPTH
-from agents.text import strip_invisible
+from agents.text import fold, strip_invisible
 
 
 def _words(text: str) -> frozenset[str]:
@@ -111,6 +111,8 @@ _SECTION_HINT = re.compile(
     r"related|read|most|latest|more|also|see|recommend|popular|trending|you m|other|"
     r"ذات صل|يض|كثر|حدث|خر|مزيد|شاهد|متعلق|يهمك|يعجبك|مواضيع|مقالات|اقر|إقر|أقر"
 )
+_NOT_WORD = re.compile(r"[\W_]+")
+_HEADLINE_MIN_CHARS = 12  # a heading this long that starts or ends the title is the headline
 _SENTENCE_END = re.compile(r"[.!?؟。！？…:;»\"'”’)\]]\s*$")
 
 # Marks.
@@ -426,8 +428,11 @@ class Content:
     layout: Layout
 
 
-def main_content(layout: Layout) -> Content | None:
-    """The maximum-weight element and its body blocks; None when the page has no prose."""
+def main_content(layout: Layout, title: str | None = None) -> Content | None:
+    """The maximum-weight element and its body blocks; None when the page has no prose.
+
+    ``title``: the page's headline; the article is then looked for where it stands.
+    """
     count = len(layout.tags)
     if not count or not layout.blocks:
         return None
@@ -474,6 +479,8 @@ def main_content(layout: Layout) -> Content | None:
             sums[parent] += sums[ident]
     if best < 0:
         return None
+    if title:
+        best = _at_headline(layout, best, sums, dropped, title)
     best = _narrow_to_body(layout, best, sums, dropped)
     ranges = [(best, layout.ends[best]), *_siblings(layout, best, sums, dropped)]
     body = [
@@ -484,6 +491,52 @@ def main_content(layout: Layout) -> Content | None:
         and block.link_density < _LINK_LIST
     ]
     return Content(layout.elements[best], body, dropped, layout)
+
+
+def _at_headline(layout: Layout, best: int, sums: list[float], dropped: list[bool], title: str) -> int:
+    """The article next to its headline, when the heaviest element is elsewhere on the page.
+
+    A short article loses the max-sum choice to a longer block of something else: a cookie
+    notice, a sign-up form, a sidebar, the next story of an endless scroll. The heading
+    that repeats the page's title marks the story: its nearest ancestor with a paragraph's
+    worth of net weight is the article's own box. A choice outside that box is replaced by
+    the heaviest element inside it.
+    """
+    key = _headline_key(title)
+    parents, ends = layout.parents, layout.ends
+    heading = next(
+        (
+            block.element
+            for block in layout.blocks
+            if block.tag in _HEADINGS and not dropped[block.element] and _is_headline(block.text, key)
+        ),
+        -1,
+    )
+    if heading < 0 or best <= heading <= ends[best]:
+        return best
+    box = parents[heading]
+    while box >= 0 and sums[box] < _SIBLING_WEIGHT:
+        box = parents[box]
+    if box < 0 or box <= best <= ends[box]:
+        return best
+    chosen, chosen_sum = box, sums[box]
+    for ident in range(box, ends[box] + 1):
+        if sums[ident] >= chosen_sum:  # the deepest wins ties, as in the first choice
+            chosen, chosen_sum = ident, sums[ident]
+    return chosen
+
+
+def _headline_key(text: str) -> str:
+    """Letters and digits only: quotes, dashes and spaces vary between a title and its heading."""
+    return _NOT_WORD.sub("", fold(text))
+
+
+def _is_headline(heading: str, title_key: str) -> bool:
+    """The heading is the title, or the title is the heading with the site name before or after."""
+    key = _headline_key(heading)
+    if key == title_key:
+        return True
+    return len(key) >= _HEADLINE_MIN_CHARS and (title_key.startswith(key) or title_key.endswith(key))
 
 
 def _siblings(layout: Layout, best: int, sums: list[float], dropped: list[bool]) -> list[tuple[int, int]]:

@@ -37,6 +37,12 @@ _FALLBACK_GAIN = 1.5  # ... and use its body only when it is this much longer
 _SCRIPT_SAMPLE_CHARS = 3000  # enough text to tell an Arabic page from a Latin one
 _CREDIT_LINE = re.compile(r"^(?:©|\(c\)|(?:foto|fotos|bild|photo|photos|image|credit|crédito)\s*[:©])", re.I)
 _CAPTION_LATIN = 20
+# A PHP error the server printed into the page: "Warning: ... in /path/file.php on line 12".
+_SERVER_ERROR = re.compile(
+    r"^(?:Warning|Notice|Deprecated|Strict Standards|(?:Fatal|Parse) error)\s*:.*\bin \S+ on line \d+$"
+)
+_HEADING_RANKS = {f"h{rank}": rank for rank in range(1, 7)}
+_SECTION_HEADING_CHARS = 60
 _TEASER_LIST = 2  # this many truncated lines ("…") in the body are a teaser list
 
 
@@ -75,7 +81,7 @@ def extract(
     try:
         root = dom.parse(html, utf8)
         info = meta.read(root, url)
-        content = dom.main_content(dom.walk(root, max_depth))
+        content = dom.main_content(dom.walk(root, max_depth), info.title)
     except dom.TooDeep as exc:
         raise StageError("clean", TOO_DEEP, f"HTML nesting too deep: {exc}") from exc
     except dom.ParseError as exc:
@@ -110,12 +116,26 @@ def _lines(content: dom.Content | None, title: str | None) -> list[str]:
     if content is None:
         return []
     title_key = fold(title) if title else None
-    lines = []
-    for block in content.blocks:
-        if block.tag == "h1" or (title_key and block.tag in ("h2", "h3") and fold(block.text) == title_key):
-            continue
-        lines.append(block.text)
-    return lines
+    blocks = [
+        block
+        for block in content.blocks
+        if not (
+            block.tag == "h1" or (title_key and block.tag in ("h2", "h3") and fold(block.text) == title_key)
+        )
+    ]
+    following = [*blocks[1:], None]
+    return [
+        block.text for block, after in zip(blocks, following, strict=True) if not _empty_section(block, after)
+    ]
+
+
+def _empty_section(block: dom.Block, after: dom.Block | None) -> bool:
+    """A short heading whose section has no text left: the next block is a heading of the same
+    or a higher rank, or there is none ("More on this" over a dropped link list, at the end).
+    A long one is a lead set in a heading tag."""
+    if block.tag not in _HEADING_RANKS or block.chars > _SECTION_HEADING_CHARS:
+        return False
+    return after is None or _HEADING_RANKS.get(after.tag, 9) <= _HEADING_RANKS[block.tag]
 
 
 def _trafilatura_lines(html: str, url: str, title: str | None) -> list[str]:
@@ -163,7 +183,7 @@ def _filter(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     header: list[str] = []
     for raw in paragraphs:
         text = strip_invisible(raw)
-        if not text:
+        if not text or _SERVER_ERROR.match(text):
             continue
         if len(text) > _CLASSIFY_MAX_CHARS:  # too long for a marker, date, promo or teaser
             if not (arabic_page and _foreign_caption(text)):

@@ -157,7 +157,6 @@ class Pending:
 
     me: Ref
     content_hash: str
-    shingles: list[int]
     bands_answered: list[int] = field(default_factory=list)
     hash_answered: bool = False
     exact_owner: Ref | None = None
@@ -250,7 +249,6 @@ class Pending:
         return {
             "me": self.me,
             "content_hash": self.content_hash,
-            "shingles": list(self.shingles),
             "bands_answered": list(self.bands_answered),
             "hash_answered": self.hash_answered,
             "exact_owner": self.exact_owner,
@@ -266,7 +264,6 @@ class Pending:
         return cls(
             me=ref(data["me"]),
             content_hash=data["content_hash"],
-            shingles=list(data["shingles"]),
             bands_answered=list(data["bands_answered"]),
             hash_answered=bool(data["hash_answered"]),
             exact_owner=ref(data["exact_owner"]) if data.get("exact_owner") else None,
@@ -294,9 +291,11 @@ class LocalDeduplicator:
         self._buckets: dict[str, list[Ref]] = {}
         self._owners: dict[str, dict[str, Any]] = {}
         self._states: dict[str, Pending] = {}
+        self._shingles: dict[str, list[int]] = {}
 
     def decide(self, me: Ref, content_hash: str, shingle_set: frozenset[int], bands: list[str]) -> Decision:
-        state = Pending(me=me, content_hash=content_hash, shingles=sorted(shingle_set))
+        state = Pending(me=me, content_hash=content_hash)
+        mine = self._shingles[me[1]] = sorted(shingle_set)
         for band in bands:
             earlier, later, self._buckets[band] = bucket_answer(
                 self._buckets.get(band, []), me, self._horizon
@@ -306,7 +305,9 @@ class LocalDeduplicator:
                 if other is None or other.decided is None:
                     state.verdict(candidate[1], 0.0, candidate)
                     continue
-                state.verdict(candidate[1], jaccard(other.shingles, state.shingles), other.decided.canonical)
+                state.verdict(
+                    candidate[1], jaccard(self._shingles[candidate[1]], mine), other.decided.canonical
+                )
         owner = owner_answer(self._owners.get(content_hash), me, self._horizon)
         state.owner_answered(owner.earlier)
         self._owners[content_hash] = owner.stored()

@@ -66,7 +66,7 @@ async def test_sigterm_mid_stream_loses_nothing_and_replay_republishes_the_same_
     def all_out(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
         return wanted <= set(by_page(records, articles))
 
-    records = await pipeline.outputs(all_out)
+    records = await pipeline.outputs(all_out, timeout=300)  # 1,000 pages on a shared 2-core machine
     first = by_page(records, articles)
     ids_before = {str(doc["article_id"]) for page in wanted for doc in first[page]}
     assert len(ids_before) == PAGES

@@ -716,3 +716,62 @@ def test_shingle_metric_matches_the_benchmark_definition() -> None:
     scores = macro_scores([1.0, None], [1.0, 0.0])
     assert (scores.precision, scores.recall) == (1.0, 0.5)
     assert scores.f1 == pytest.approx(2 / 3)
+
+
+STORY = (
+    "<p>The council voted on Tuesday to keep the old bridge open for walkers and cyclists.</p>"
+    "<p>Repairs will start in spring and are expected to last about three months in all.</p>"
+    "<p>Cars have not been allowed on it since the flood, and the ferry will carry them meanwhile.</p>"
+)
+CONSENT = "<p>This website stores cookies on your computer to remember your choices and settings.</p>"
+
+
+def test_short_story_is_found_at_its_headline() -> None:
+    """A longer block elsewhere (a consent dialog) does not take the place of the story."""
+    menu = "".join(f"<a href='/s{n}'>Section {n}</a> " for n in range(40))
+    html = (
+        "<html><head><title>Bridge stays open | Town News</title></head><body>"
+        f"<main><div class='story'><h1>Bridge stays open</h1>{STORY}</div></main><div>{menu}</div>"
+        f"<div class='dialog-box'><div class='text'>{CONSENT * 4}</div></div></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.title == "Bridge stays open"
+    assert cleaned.paragraphs[0].startswith("The council voted")
+    assert not any("cookies" in paragraph for paragraph in cleaned.paragraphs)
+
+
+def test_heading_of_an_emptied_section_is_dropped() -> None:
+    """A heading with no text of its own under it (the next block is a heading of the same
+    rank, or nothing) headed something that was dropped."""
+    html = (
+        "<html><head><title>Bridge stays open</title></head><body><article><h1>Bridge stays open</h1>"
+        f"<h2>Mehr zum Thema</h2><h2>What happens next</h2>{STORY}<h3>Weitere Artikel</h3></article>"
+        "</body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs[0] == "What happens next"
+    assert cleaned.paragraphs[-1].startswith("Cars have not")
+    assert not any("Mehr" in paragraph or "Weitere" in paragraph for paragraph in cleaned.paragraphs)
+
+
+def test_subheading_with_text_after_it_is_kept() -> None:
+    html = (
+        "<html><head><title>Bridge stays open</title></head><body><article><h1>Bridge stays open</h1>"
+        f"{STORY}<h2>What happens next</h2>{STORY}</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert "What happens next" in cleaned.paragraphs
+
+
+def test_server_error_lines_are_dropped() -> None:
+    warning = (
+        "<p>Warning: Use of undefined constant comments - assumed 'comments' in "
+        "/var/www/site/wp-content/plugins/recent.php on line 928</p>"
+    )
+    html = (
+        "<html><head><title>Bridge stays open</title></head><body><article><h1>Bridge stays open</h1>"
+        f"{warning}{STORY}</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs[0].startswith("The council voted")
+    assert not any("on line 928" in paragraph for paragraph in cleaned.paragraphs)

@@ -80,7 +80,7 @@ def test_bucket_answers_split_earlier_and_later_and_stay_bounded() -> None:
 def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     earlier = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    state = Pending(me=me, content_hash="h", shingles=[1, 2, 3])
+    state = Pending(me=me, content_hash="h")
     for band in range(BANDS):
         assert not state.complete
         asked, _ = state.band_answered(band, [earlier] if band == 0 else [], [])
@@ -99,7 +99,7 @@ def test_a_repeated_band_answer_asks_again_what_the_first_one_asked() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     earlier = [("2026-02-06T00:00:00+00:00", "e" * 32), ("2026-02-06T00:30:00+00:00", "f" * 32)]
     later = [("2026-02-06T02:00:00+00:00", "l" * 32)]
-    state = Pending(me=me, content_hash="h", shingles=[1])
+    state = Pending(me=me, content_hash="h")
     assert state.band_answered(0, earlier, later) == (earlier, later)
     assert state.band_answered(1, earlier, later) == ([], [])  # asked and told once per document
     state.verdict(earlier[0][1], 0.9, earlier[0])
@@ -127,7 +127,7 @@ def test_a_repeated_correction_asks_for_the_publication_again() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
     for kind in ("exact", "near"):
-        state = Pending(me=me, content_hash="h", shingles=[1])
+        state = Pending(me=me, content_hash="h")
         state.decided = Decision(None, None, None, me)
         assert state.earlier_arrived(early, 0.9, kind)
         restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
@@ -138,7 +138,7 @@ def test_a_repeated_correction_asks_for_the_publication_again() -> None:
 def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    state = Pending(me=me, content_hash="h", shingles=[1])
+    state = Pending(me=me, content_hash="h")
     state.decided = Decision(None, None, None, me)
     assert not state.earlier_arrived(early, 0.1, "near")  # not similar enough
     assert not state.earlier_arrived(("2026-02-06T02:00:00+00:00", "l" * 32), 0.9, "near")  # later
@@ -149,7 +149,7 @@ def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
 def test_a_correction_before_the_decision_is_remembered() -> None:
     me = ("2026-02-06T01:00:00+00:00", "m" * 32)
     early = ("2026-02-06T00:00:00+00:00", "e" * 32)
-    state = Pending(me=me, content_hash="h", shingles=[1])
+    state = Pending(me=me, content_hash="h")
     assert not state.earlier_arrived(early, 1.0, "exact")  # undecided: nothing to re-publish yet
     state.owner_answered(None)  # the owner table had answered before the earlier copy took the hash
     assert state.decision() == Decision(early[1], "exact", 1.0, early)
@@ -225,11 +225,11 @@ def test_pending_to_dict_is_asdict_of_every_field() -> None:
     """to_dict is written out by hand (speed): a field added to Pending must be in it too."""
     me, other = ("2026-02-06T01:00:00+00:00", "m" * 32), ("2026-02-06T00:00:00+00:00", "e" * 32)
     state = Pending(
-        me=me, content_hash="h", shingles=[1, 2], bands_answered=[0, 3], hash_answered=True,
+        me=me, content_hash="h", bands_answered=[0, 3], hash_answered=True,
         exact_owner=other, asked=["a"], told=["t"], verdicts={"a": (0.7, other)},
         decided=Decision(other[1], "near", 0.7, other),
     )  # fmt: skip
-    bare = Pending(me=other, content_hash="", shingles=[])
+    bare = Pending(me=other, content_hash="")
     assert all(getattr(state, f.name) != getattr(bare, f.name) for f in fields(Pending))  # all set
     assert state.to_dict() == asdict(state)
     assert Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict()))) == state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,9 +127,21 @@ def test_a_cut_archive_reports_the_last_record_truncated(tmp_path: Path, gzipped
     assert problems == {"truncated": 2}  # WARC-Truncated, and the record the file ends in
 
 
+def member_starts(data: bytes) -> list[int]:
+    """Where each gzip member of ``data`` begins."""
+    starts, position = [], 0
+    while position < len(data):
+        starts.append(position)
+        member = zlib.decompressobj(wbits=31)
+        member.decompress(data[position:])
+        position = len(data) - len(member.unused_data)
+    return starts
+
+
 def test_a_corrupt_gzip_member_is_reported_and_reading_resumes(tmp_path: Path) -> None:
     data = bytearray(build_warc(True))
-    position = data.find(b"\x1f\x8b\x08", len(data) // 3)  # some member in the middle
+    position = member_starts(bytes(data))[6]  # a member in the middle (searching for the gzip magic
+    # could land inside compressed bytes that happen to look like it: a flaky test)
     data[position + 20 : position + 60] = b"\x00" * 40
     path = tmp_path / "corrupt.warc.gz"
     path.write_bytes(bytes(data))

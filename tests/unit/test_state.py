@@ -12,10 +12,10 @@ NEW = ["2026-03-01T00:00:00+00:00", "n" * 32]
 
 
 def stored(me: list[str], decided: bool) -> dict[str, object]:
-    pending = Pending(me=(me[0], me[1]), content_hash="h", shingles=[1, 2])
+    pending = Pending(me=(me[0], me[1]), content_hash="h")
     if decided:
         pending.decided = Decision(None, None, None, pending.me)
-    return {"pending": pending.to_dict(), "document": {"article_id": me[1]}}
+    return pending.to_dict()
 
 
 def test_only_decided_documents_before_the_cutoff_are_freed() -> None:
