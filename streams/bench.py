@@ -673,7 +673,7 @@ class StateResult:
     value_bytes: dict[str, int]  # keys + values as encoded, per table
     disk_bytes: dict[str, int]  # SST files after a flush, per table
     keys: dict[str, int]
-    changelog_bytes_per_document: dict[str, int]  # bytes of every table write one document causes
+    changelog_bytes_per_document: dict[str, int]  # bytes of every table write of a document, averaged
     samples: list[StateSample]
     memory_mb: dict[str, float]
     build_seconds: float
@@ -879,7 +879,8 @@ def state_bench(
     rss_before = memory_mb(os.getpid(), "VmRSS")
     stores = Stores(root, partitions)
     samples: list[StateSample] = []
-    changelog: dict[str, int] = {}
+    written: dict[str, int] = {}  # changelog bytes of the timed documents, per table
+    timed = 0
     checkpoints = sorted({max(1, documents * share // 10) for share in range(1, 11)})
     sample_size = 200
     number = 0
@@ -901,6 +902,8 @@ def state_bench(
                 seconds, changelog = document_operations(stores, state)
                 for table, value in seconds.items():
                     totals[table] = totals.get(table, 0.0) + value
+                    written[table] = written.get(table, 0) + changelog[table]
+                timed += 1
                 for table, entry in (("documents", state.document), ("pending", state.pending)):
                     stores.value_bytes[table] += len(stores.encode(state.article_id)) + len(
                         stores.encode(entry)
@@ -929,7 +932,7 @@ def state_bench(
             value_bytes=dict(stores.value_bytes),
             disk_bytes=disk,
             keys=dict(stores.keys),
-            changelog_bytes_per_document=changelog,
+            changelog_bytes_per_document={table: total // timed for table, total in written.items()},
             samples=samples,
             memory_mb=memory,
             build_seconds=build_seconds,

@@ -67,7 +67,7 @@ def test_state_counts_every_table_entry_of_every_document() -> None:
     sizes = result.value_bytes
     assert sizes["documents"] > sizes["lsh-buckets"] > sizes["pending"] > sizes["content-owners"]
     # every answer rewrites the small join state (BANDS + 2 writes), the article is written once
-    # (the last sampled document's; the sample pages differ in size, hence the margins)
+    # (averages over the timed documents, which are not all of them: hence the margins)
     changelog = result.changelog_bytes_per_document
     assert changelog["pending"] > 5 * sizes["pending"] / result.documents
     assert changelog["documents"] < 2 * sizes["documents"] / result.documents
