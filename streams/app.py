@@ -295,6 +295,10 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if stored is None:
             return  # the document expired past the horizon
         state = Pending.from_dict(stored)
+        if "for" in body and ref(body["for"]) != state.me:
+            # An answer to an earlier version of this article (its URL was crawled again with new
+            # content while the old one was in flight): the new version asked its own questions.
+            return
         decided_before = state.decided is not None
         if "band" in body:
             ask, tell = state.band_answered(
@@ -341,6 +345,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 (state.decided.canonical if state.decided else state.me) if state else ("", article_id)
             )
             verdict = {"verdict": article_id, "jaccard": similarity, "canonical": list(canonical)}
+            verdict["for"] = list(asking)
             await internal(answers, asking[1], verdict, None)
         else:
             await correct(state, asking, similarity, "near")
@@ -382,7 +387,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 if updated != [ref(e) for e in stored]:
                     bucket_table[band_key] = [list(e) for e in updated]
                 answer = {"band": int(band_key[:2]), "earlier": [list(e) for e in earlier],
-                          "later": [list(e) for e in later]}  # fmt: skip
+                          "later": [list(e) for e in later], "for": list(me)}  # fmt: skip
                 await internal(answers, me[1], answer, None)
             except Exception as exc:
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
@@ -405,15 +410,16 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
                 if answer.stored() != stored:
                     owner_table[content] = answer.stored()
                 await internal(
-                    answers, me[1], {"owner": list(answer.earlier) if answer.earlier else None}, None
-                )
+                    answers, me[1],
+                    {"owner": list(answer.earlier) if answer.earlier else None, "for": list(me)}, None,
+                )  # fmt: skip
                 if answer.correct is not None:
                     # A later owner (or, on a repeat, the one displaced before) becomes this copy's
                     # exact duplicate.
                     await internal(
                         answers,
                         answer.correct[1],
-                        {"correct": list(me), "jaccard": 1.0, "kind": "exact"},
+                        {"correct": list(me), "jaccard": 1.0, "kind": "exact", "for": list(answer.correct)},
                         None,
                     )
             except Exception as exc:

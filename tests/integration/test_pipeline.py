@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import random
 import shutil
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -16,7 +18,7 @@ from schemas import HEADER_SCHEMA, HEADER_SCHEMA_VERSION, SCHEMA_VERSION, RawPag
 from streams.feed import feed
 from streams.process import process
 from streams.sources import read_pages
-from tests.integration.conftest import Pipeline, documents, unique_page
+from tests.integration.conftest import WORDS, Pipeline, documents, unique_page
 
 pytestmark = pytest.mark.integration
 
@@ -198,3 +200,51 @@ async def test_refeeding_is_idempotent_and_a_copy_elsewhere_is_a_duplicate(
     assert copy["duplicate_of"] == original["article_id"]
     assert copy["duplicate_kind"] == "exact"
     assert copy["article_id"] != original["article_id"]
+
+
+def story_text(seed: str) -> str:
+    rng = random.Random(seed)
+    return "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(40)) + "." for _ in range(4))
+
+
+async def test_a_new_version_in_flight_decides_on_its_own_answers(pipeline: Pipeline) -> None:
+    """Two contents of one URL back to back, the first an exact copy of an earlier page: the
+    answers to the first version's questions (\"an earlier page has your text\") must not land
+    in the second version's join, which would make the new text a duplicate of a page it
+    does not copy."""
+    marker = uuid.uuid4().hex
+    url = f"https://versions.example/{marker}"
+    now = datetime.now(UTC)
+    old_text, new_text = story_text(f"{marker}-1"), story_text(f"{marker}-2")
+    earlier = RawPage(
+        url=f"https://first.example/{marker}", fetched_at=now - timedelta(minutes=5), text=old_text,
+        content_type="text/plain",
+    )  # fmt: skip
+    versions = [
+        RawPage(url=url, fetched_at=now + timedelta(seconds=v), text=text, content_type="text/plain")
+        for v, text in enumerate((old_text, new_text))
+    ]
+    copy = RawPage(
+        url=f"https://elsewhere.example/{marker}", fetched_at=now + timedelta(seconds=5), text=new_text,
+        content_type="text/plain",
+    )  # fmt: skip
+
+    def out(wanted: set[str]) -> Callable[[list[ConsumerRecord[bytes, bytes]]], bool]:
+        return lambda records: wanted <= {orjson.loads(r.value or b"{}").get("page_id") for r in records}
+
+    await feed([earlier], pipeline.settings, progress=False)
+    await pipeline.outputs(out({earlier.page_id}))
+    await feed(versions, pipeline.settings, progress=False)  # back to back: both in flight
+    await pipeline.outputs(out({versions[1].page_id}))
+    await feed([copy], pipeline.settings, progress=False)
+    records = await pipeline.outputs(out({copy.page_id}))
+    latest: dict[str, dict[str, object]] = {}
+    for record in records:
+        if record.value and record.topic != pipeline.topic("dead-letters"):
+            document = orjson.loads(record.value)
+            latest[document["article_id"]] = document
+    (article_id,) = {d["article_id"] for d in latest.values() if d["url"] == url}
+    assert latest[article_id]["page_id"] == versions[1].page_id
+    assert latest[article_id].get("duplicate_of") is None, "the new text copies nothing"
+    copied = next(d for d in latest.values() if d["page_id"] == copy.page_id)
+    assert (copied["duplicate_of"], copied["duplicate_kind"]) == (article_id, "exact")
