@@ -301,7 +301,9 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     async def on_answer(message: Any, article_id: str, body: dict[str, Any]) -> None:
         stored = pending_table.get(article_id)
         if stored is None:
-            return  # the document expired past the horizon
+            # Expired past the horizon; anything else would lose the document: say so.
+            log.warning("answer for %s, which has no pending state: %s", article_id, answer_name(body))
+            return
         state = Pending.from_dict(stored)
         decided_before = state.decided is not None
         if "band" in body:
