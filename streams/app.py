@@ -35,7 +35,15 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents import StageError
 from agents.dedupe import Ref, document_ref
-from agents.dedupe.clusters import Decision, Pending, bucket_answer, event_time, owner_answer, ref
+from agents.dedupe.clusters import (
+    Decision,
+    Pending,
+    answer_name,
+    bucket_answer,
+    event_time,
+    owner_answer,
+    ref,
+)
 from agents.dedupe.near import jaccard
 from agents.pipeline import analyze, fingerprint
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
@@ -293,7 +301,9 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     async def on_answer(message: Any, article_id: str, body: dict[str, Any]) -> None:
         stored = pending_table.get(article_id)
         if stored is None:
-            return  # the document expired past the horizon
+            # Expired past the horizon; anything else would lose the document: say so.
+            log.warning("answer for %s, which has no pending state: %s", article_id, answer_name(body))
+            return
         state = Pending.from_dict(stored)
         if "for" in body and ref(body["for"]) != state.me:
             # An answer to an earlier version of this article (its URL was crawled again with new
@@ -315,12 +325,12 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         elif "correct" in body:
             await correct(state, ref(body["correct"]), float(body["jaccard"]), body["kind"])
         if state.decided is None and state.complete:
-            state.decided = state.decision()
+            state.decided, state.decided_by = state.decision(), answer_name(body)
             await publish(with_decision(stored_document(article_id)[0], state.decided))
             saw("documents", message, state.me)
-        elif decided_before and state.decided is not None and "correct" not in body:
-            # Every answer was in already: this one is a repeat, redelivered after a crash that
-            # kept the decision in the table but lost its publication. Publish it again.
+        elif decided_before and state.decided is not None and state.decided_by == answer_name(body):
+            # The answer that completed the decision, again: redelivered after a crash that kept
+            # the decision in the table but lost its publication. Publish it again.
             await publish(with_decision(stored_document(article_id)[0], state.decided))
         pending_table[article_id] = state.to_dict()
 

@@ -65,7 +65,15 @@ def all_topics(settings: Settings) -> list[TopicSpec]:
     internal = [
         TopicSpec(internal_topic(settings, name), {"retention.ms": week_ms}) for name in INTERNAL_TOPICS
     ]
-    return [*public_topics(settings), *internal]
+    changelogs = [
+        TopicSpec(changelog_topic(settings, table), {"cleanup.policy": "compact"}) for table in TABLES
+    ]
+    return [*public_topics(settings), *internal, *changelogs]
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """A table's changelog, named as Faust names it: ``<app id>-<table>-changelog``, no prefix."""
+    return f"{settings.app_id}-{table}-changelog"
 
 
 async def ensure_topics(settings: Settings, timeout: float = 60.0) -> None:

@@ -72,6 +72,18 @@ class Horizon:
         return event_time(document) < cutoff
 
 
+def answer_name(answer: dict[str, Any]) -> str:
+    """A name for one answer on the answers topic, the same for every delivery of it:
+    ``band:<n>``, ``owner``, ``verdict:<candidate>`` or ``correct:<earlier>``."""
+    if "band" in answer:
+        return f"band:{int(answer['band'])}"
+    if "verdict" in answer:
+        return f"verdict:{answer['verdict']}"
+    if "correct" in answer:
+        return f"correct:{ref(answer['correct'])[1]}"
+    return "owner"
+
+
 def bucket_answer(
     bucket: list[Ref], document: Ref, horizon: Horizon
 ) -> tuple[list[Ref], list[Ref], list[Ref]]:
@@ -164,6 +176,7 @@ class Pending:
     told: list[str] = field(default_factory=list)  # later documents told to check this earlier one
     verdicts: dict[str, tuple[float, Ref]] = field(default_factory=dict)  # id -> (jaccard, canonical)
     decided: Decision | None = None
+    decided_by: str | None = None  # the answer that completed the decision (see answer_name)
 
     # -- answers -------------------------------------------------------------------------
     def band_answered(self, band: int, earlier: list[Ref], later: list[Ref]) -> tuple[list[Ref], list[Ref]]:
@@ -225,7 +238,9 @@ class Pending:
 
         It is remembered whether or not this document has decided yet; returns True when the
         document must be re-published: its published decision changes, or this correction was
-        applied before (a repeat: the re-publication it caused may have been lost).
+        applied before and the decision still points to ``earlier`` (a repeat: the
+        re-publication it caused may have been lost; a repeat that changed nothing then
+        publishes nothing now).
         """
         if not earlier < self.me:
             return False
@@ -241,7 +256,7 @@ class Pending:
         if updated != self.decided:
             self.decided = updated
             return True
-        return repeat
+        return repeat and self.decided.canonical == earlier
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (what ``dataclasses.asdict`` gives, without its deep copy of every
@@ -256,6 +271,7 @@ class Pending:
             "told": list(self.told),
             "verdicts": dict(self.verdicts),
             "decided": asdict(self.decided) if self.decided is not None else None,
+            "decided_by": self.decided_by,
         }
 
     @classmethod
@@ -277,6 +293,7 @@ class Pending:
                 if decided
                 else None
             ),
+            decided_by=data.get("decided_by"),
         )
 
 

@@ -133,9 +133,15 @@ class Pipeline:
         return stop_process(worker, timeout)
 
     def stop_all(self) -> None:
-        while self.extra_workers:
-            self.remove_worker()
-        self.stop_worker()
+        """Stop every worker, even when one does not stop in time (it is killed; then this raises)."""
+        failures = []
+        while self.extra_workers or self.worker is not None:
+            try:
+                self.remove_worker() if self.extra_workers else self.stop_worker()
+            except AssertionError as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     def check_workers(self) -> None:
         """Raise if a worker process has exited on its own."""

@@ -13,6 +13,7 @@ from agents.dedupe.clusters import (
     LocalDeduplicator,
     OwnerAnswer,
     Pending,
+    answer_name,
     bucket_answer,
     owner_answer,
 )
@@ -133,6 +134,25 @@ def test_a_repeated_correction_asks_for_the_publication_again() -> None:
         restored = Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
         assert restored.earlier_arrived(early, 0.9, kind)  # a redelivery: its publication may be lost
         assert restored.decided == state.decided and restored.decided.duplicate_of == early[1]
+        # A correction that did not decide the document published nothing, nor does its repeat.
+        later = ("2026-02-06T00:30:00+00:00", "l" * 32)
+        assert not restored.earlier_arrived(later, 0.9, "near")
+        assert not restored.earlier_arrived(later, 0.9, "near")
+
+
+def test_each_answer_has_one_name_whatever_its_delivery() -> None:
+    # The document republishes on a repeat of the answer that completed its decision only.
+    names = [
+        answer_name({"band": 7, "earlier": [], "later": []}),
+        answer_name({"band": "7", "earlier": [["t", "x" * 32]], "later": []}),
+        answer_name({"owner": None}),
+        answer_name({"owner": ["t", "o" * 32]}),
+        answer_name({"verdict": "c" * 32, "jaccard": 0.9, "canonical": ["t", "c" * 32]}),
+        answer_name({"correct": ["t", "e" * 32], "jaccard": 1.0, "kind": "exact"}),
+    ]
+    assert names == ["band:7", "band:7", "owner", "owner", f"verdict:{'c' * 32}", f"correct:{'e' * 32}"]
+    state = Pending(me=("t", "m" * 32), content_hash="h", decided_by=names[4])
+    assert Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict()))).decided_by == names[4]
 
 
 def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
@@ -227,7 +247,7 @@ def test_pending_to_dict_is_asdict_of_every_field() -> None:
     state = Pending(
         me=me, content_hash="h", bands_answered=[0, 3], hash_answered=True,
         exact_owner=other, asked=["a"], told=["t"], verdicts={"a": (0.7, other)},
-        decided=Decision(other[1], "near", 0.7, other),
+        decided=Decision(other[1], "near", 0.7, other), decided_by="verdict:a",
     )  # fmt: skip
     bare = Pending(me=other, content_hash="")
     assert all(getattr(state, f.name) != getattr(bare, f.name) for f in fields(Pending))  # all set
