@@ -24,6 +24,8 @@ Three parts, each optional (``--part``):
 * ``soak`` (only when asked: it runs ``--soak-minutes``, 30 by default) — one worker fed
   unique pages at a steady ``--soak-rate`` for that long; its RSS (VmRSS) sampled every
   ``SOAK_SAMPLE_SECONDS``: start, end, peak, and the growth rate over the second half.
+  With ``--soak-state-documents N`` the worker starts on N documents of dedupe state written
+  into its own table stores beforehand (the RSS of a worker holding 1 M documents).
 
 It prints one table and, with ``--json PATH``, writes every number as JSON.
 """
@@ -49,7 +51,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -537,8 +538,8 @@ def start_workers(
                 options = ("-m", "cProfile", "-o", str(profile_dir / f"worker-{count}x-{number}.prof"))
             port = free_port()
             process = worker_process(
-                replace(settings, data_dir=workdir / f"state-{number}"), workdir / f"worker-{number}.log",
-                web_port=port, python_options=options,
+                replace(settings, data_dir=worker_data_dir(workdir, number)),
+                workdir / f"worker-{number}.log", web_port=port, python_options=options,
             )  # fmt: skip
             workers.processes.append(stack.enter_context(process))
             workers.ports.append(port)
@@ -593,6 +594,9 @@ class SoakResult:
     rss_mb: list[tuple[float, float]]  # (seconds since the start, worker VmRSS)
     latency_ms: dict[str, float]
     dead_letters: int
+    peak_rss_mb: float  # the worker's VmHWM at the end
+    state_documents: int = 0  # documents of dedupe state written into its tables before it started
+    state_documents_after: int = 0  # documents in its documents table after the run
 
     @property
     def growth_mb_per_10_minutes(self) -> float:
@@ -642,19 +646,77 @@ async def _soak_run(
             rss_mb=samples,
             latency_ms=percentiles([watch.out_ms[p] - at for p, at in published.items()]),
             dead_letters=watch.dead_letters,
+            peak_rss_mb=memory_mb(pid, "VmHWM"),
         )
 
 
-def soak_bench(corpus: Sequence[CorpusPage], *, minutes: float, rate: float, partitions: int) -> SoakResult:
-    """One worker fed ``rate`` unique pages per second for ``minutes``; its RSS over time."""
+def soak_bench(
+    corpus: Sequence[CorpusPage], *, minutes: float, rate: float, partitions: int, state_documents: int = 0
+) -> SoakResult:
+    """One worker fed ``rate`` unique pages per second for ``minutes``; its RSS over time.
+
+    ``state_documents``: the worker starts on that many decided documents of dedupe state,
+    written into its table stores beforehand (:func:`fill_worker_state`); they are counted
+    again after the run, to show the worker kept and used them.
+    """
     with tempfile.TemporaryDirectory(prefix="khabar-soak-") as tmp:
         workdir = Path(tmp)
         with kafka(Settings.from_env(), workdir) as (base, _):
             name = f"soak{uuid.uuid4().hex[:8]}"
             settings = replace(base, topic_prefix=f"{name}.", app_id=name, partitions=partitions)
             (workdir / name).mkdir()
+            tabledir = worker_tabledir(settings, worker_data_dir(workdir / name, 0))
+            if state_documents:
+                fill_worker_state(tabledir, corpus, state_documents, partitions)
             with start_workers(settings, 1, workdir / name, None) as workers:
-                return asyncio.run(_soak_run(settings, corpus, workers, minutes=minutes, rate=rate))
+                result = asyncio.run(_soak_run(settings, corpus, workers, minutes=minutes, rate=rate))
+            if state_documents:
+                stores = Stores(tabledir, partitions)
+                try:
+                    result.state_documents_after = stores.count("documents")
+                finally:
+                    stores.close()
+            result.state_documents = state_documents
+            return result
+
+
+def worker_data_dir(workdir: Path, number: int) -> Path:
+    """Where :func:`start_workers` keeps worker ``number``'s state."""
+    return workdir / f"state-{number}"
+
+
+def worker_tabledir(settings: Settings, data_dir: Path) -> Path:
+    """The directory of a worker's table stores, as Faust derives it from the data dir."""
+    from streams.app import create_app
+
+    return Path(create_app(replace(settings, data_dir=data_dir)).conf.tabledir)
+
+
+def fill_worker_state(tabledir: Path, corpus: Sequence[CorpusPage], documents: int, partitions: int) -> None:
+    """``documents`` decided documents in a worker's four tables, fetched one second apart and
+    ending now (inside the dedupe horizon: no sweep frees them during the run)."""
+    templates = templates_from(corpus)
+    rng = random.Random(20261123)
+    epoch = datetime.now(UTC) - timedelta(seconds=documents)
+    stores = Stores(tabledir, partitions)
+    started = time.monotonic()
+    try:
+        for number in range(documents):
+            state = synthetic_document(number, templates[number % len(templates)], rng, epoch)
+            stores.add("documents", state.article_id, state.document)
+            stores.add("pending", state.article_id, state.pending)
+            for band in state.bands:
+                stores.add("lsh-buckets", band, [state.me])
+            stores.add("content-owners", state.content_hash, state.owner)
+            if (number + 1) % 50_000 == 0 or number + 1 == documents:
+                print(
+                    f"  state: {number + 1:,} of {documents:,} documents written "
+                    f"({time.monotonic() - started:.0f} s)",
+                    file=sys.stderr,
+                )
+        stores.flush()
+    finally:
+        stores.close()
 
 
 # --------------------------------------------------------------------------- state
@@ -714,23 +776,31 @@ class DocumentState:
 
 
 class Stores:
-    """One rocksdict store per table and partition, opened as Faust opens the worker's tables
-    (its RocksDBOptions with streams.app.TABLE_STORE_OPTIONS)."""
+    """One rocksdict store per table and partition, as a worker keeps its tables:
+    ``<tabledir>/<table>-<partition>.db`` opened with Faust's RocksDBOptions and
+    streams.app.TABLE_STORE_OPTIONS, keys and values encoded with Faust's json codec, and each
+    key in the partition Kafka's default partitioner gives its record's key (Faust keeps a
+    table entry in the partition of the event that wrote it). A worker started on a directory
+    filled this way finds the state as if it had built it."""
 
     TABLES = ("documents", "pending", "lsh-buckets", "content-owners")
 
     def __init__(self, root: Path, partitions: int) -> None:
+        from aiokafka.partitioner import DefaultPartitioner
         from faust.serializers import codecs
         from faust.stores.rocksdb import RocksDBOptions
+
+        from streams.app import TABLE_STORE_OPTIONS
 
         self.root = root
         self.partitions = partitions
         self._codecs = codecs
-        from streams.app import TABLE_STORE_OPTIONS
-
+        self._partitioner = DefaultPartitioner()
+        self._all_partitions = list(range(partitions))
         options = RocksDBOptions(use_rocksdict=True, **TABLE_STORE_OPTIONS)
+        root.mkdir(parents=True, exist_ok=True)
         self.dbs = {
-            table: [options.open(root / table / f"{p}.db") for p in range(partitions)]
+            table: [options.open(root / f"{table}-{p}.db") for p in range(partitions)]
             for table in self.TABLES
         }
         self.value_bytes = dict.fromkeys(self.TABLES, 0)
@@ -743,17 +813,17 @@ class Stores:
     def decode(self, data: bytes) -> Any:
         return self._codecs.loads("json", data)
 
-    def db(self, table: str, key: bytes) -> Any:
-        return self.dbs[table][zlib.crc32(key) % self.partitions]
+    def db(self, table: str, key: str) -> Any:
+        partition: int = self._partitioner(key.encode(), self._all_partitions, self._all_partitions)
+        return self.dbs[table][partition]
 
     def get(self, table: str, key: str) -> Any:
-        raw_key = self.encode(key)
-        data = self.db(table, raw_key).get(raw_key)
+        data = self.db(table, key).get(self.encode(key))
         return self.decode(data) if data is not None else None
 
     def put(self, table: str, key: str, value: Any) -> int:
         raw_key, data = self.encode(key), self.encode(value)
-        self.db(table, raw_key).put(raw_key, data)
+        self.db(table, key).put(raw_key, data)
         return len(raw_key) + len(data)
 
     def add(self, table: str, key: str, value: Any) -> None:
@@ -766,8 +836,13 @@ class Stores:
         for table, dbs in self.dbs.items():
             for db in dbs:
                 db.flush()
-            sizes[table] = sum(f.stat().st_size for f in (self.root / table).rglob("*.sst"))
+            sizes[table] = sum(f.stat().st_size for f in self.root.glob(f"{table}-*.db/*.sst"))
         return sizes
+
+    def count(self, table: str) -> int:
+        """Keys of the table, Faust's offset bookkeeping left out."""
+        keys = (key for db in self.dbs[table] for key in db.keys())  # noqa: SIM118  # an Rdict iterates by index
+        return sum(1 for key in keys if not key.startswith(b"__faust"))
 
     def memory_mb(self) -> dict[str, float]:
         def total(prop: str) -> float:
@@ -802,14 +877,20 @@ def templates_from(corpus: Sequence[CorpusPage]) -> list[Template]:
     return templates
 
 
-def synthetic_document(number: int, template: Template, rng: random.Random) -> DocumentState:
-    """A unique decided document with the template's text and number of shingles."""
+STATE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def synthetic_document(
+    number: int, template: Template, rng: random.Random, epoch: datetime = STATE_EPOCH
+) -> DocumentState:
+    """A unique decided document with the template's text and number of shingles, fetched
+    ``number`` seconds after ``epoch``."""
     from agents.dedupe.clusters import Decision, Horizon, Pending, owner_answer
     from agents.dedupe.near import BANDS
 
     article_id = hashlib.blake2b(f"doc{number}".encode(), digest_size=16).hexdigest()
     content = hashlib.blake2b(f"hash{number}".encode(), digest_size=16).hexdigest()
-    fetched = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=number)
+    fetched = epoch + timedelta(seconds=number)
     me = (fetched.isoformat(), article_id)
     document = dict(template.document, article_id=article_id, content_hash=content)
     document.update(url=f"https://bench.khabar.invalid/{number}", fetched_at=fetched.isoformat())
@@ -1024,12 +1105,19 @@ class Report:
             soak = self.soak
             rss = [m for _, m in soak.rss_mb]
             part = f"soak, {soak.minutes:g} min"
+            if soak.state_documents:
+                part += f", {soak.state_documents:,} documents of state"
             rate = soak.pages / soak.rss_mb[-1][0] if soak.rss_mb[-1][0] else soak.rate
             rows.append((
                 part, f"worker RSS at {rate:.1f} pages/s ({soak.pages:,} pages)",
-                f"start {rss[0]:.0f} MB, end {rss[-1]:.0f} MB, peak {max(rss):.0f} MB; "
+                f"start {rss[0]:.0f} MB, end {rss[-1]:.0f} MB, peak (VmHWM) {soak.peak_rss_mb:.0f} MB; "
                 f"second half {soak.growth_mb_per_10_minutes:+.1f} MB per 10 min",
             ))  # fmt: skip
+            if soak.state_documents:
+                rows.append((
+                    part, "documents table after the run",
+                    f"{soak.state_documents_after:,} (the state written before, plus the run's pages)",
+                ))  # fmt: skip
             rows.append((part, "latency", _latencies(soak.latency_ms)))
             if soak.dead_letters:
                 rows.append((part, "dead letters", str(soak.dead_letters)))
@@ -1095,6 +1183,7 @@ def run_bench(
     profile_dir: Path | None,
     soak_minutes: float = 30.0,
     soak_rate: float = 5.0,
+    soak_state_documents: int = 0,
 ) -> Report:
     report = Report(machine=machine())
     if "core" in parts:
@@ -1125,8 +1214,9 @@ def run_bench(
     if "soak" in parts:
         print(f"soak: {soak_minutes:g} minutes at {soak_rate:g} pages/s", file=sys.stderr)
         report.soak = soak_bench(
-            stream_pages_loaded, minutes=soak_minutes, rate=soak_rate, partitions=partitions
-        )
+            stream_pages_loaded, minutes=soak_minutes, rate=soak_rate, partitions=partitions,
+            state_documents=soak_state_documents,
+        )  # fmt: skip
     return report
 
 

@@ -346,6 +346,13 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
     "--soak-rate", default=5.0, show_default=True, type=click.FloatRange(0.1), help="Soak: pages per second."
 )
 @click.option(
+    "--soak-state-documents",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Soak: documents of dedupe state written into the worker's tables before it starts.",
+)
+@click.option(
     "--profile",
     "profile_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -358,8 +365,8 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
 def bench(
     parts: tuple[str, ...], corpus: tuple[Path, ...], pages: int, stream_corpus: tuple[Path, ...],
     stream_pages: int, workers: tuple[int, ...], paced_seconds: float, partitions: int,
-    state_documents: int, soak_minutes: float, soak_rate: float, profile_dir: Path | None,
-    json_path: Path | None,
+    state_documents: int, soak_minutes: float, soak_rate: float, soak_state_documents: int,
+    profile_dir: Path | None, json_path: Path | None,
 ) -> None:  # fmt: skip
     """Measure the pipeline: offline core vs trafilatura, end to end through Kafka, dedupe state."""
     from streams import bench as benchmark
@@ -368,7 +375,7 @@ def bench(
         parts or ("core", "stream", "state"), corpus=corpus, pages=pages, stream_corpus=stream_corpus,
         stream_pages=stream_pages, workers=workers or (1, 2), paced_seconds=paced_seconds,
         partitions=partitions, state_documents=state_documents, profile_dir=profile_dir,
-        soak_minutes=soak_minutes, soak_rate=soak_rate,
+        soak_minutes=soak_minutes, soak_rate=soak_rate, soak_state_documents=soak_state_documents,
     )  # fmt: skip
     for name, summary in report.profiles.items():
         click.echo(f"--- profile: {name}\n{summary}")
