@@ -702,12 +702,7 @@ def fill_worker_state(tabledir: Path, corpus: Sequence[CorpusPage], documents: i
     started = time.monotonic()
     try:
         for number in range(documents):
-            state = synthetic_document(number, templates[number % len(templates)], rng, epoch)
-            stores.add("documents", state.article_id, state.document)
-            stores.add("pending", state.article_id, state.pending)
-            for band in state.bands:
-                stores.add("lsh-buckets", band, [state.me])
-            stores.add("content-owners", state.content_hash, state.owner)
+            stores.add_document(synthetic_document(number, templates[number % len(templates)], rng, epoch))
             if (number + 1) % 50_000 == 0 or number + 1 == documents:
                 print(
                     f"  state: {number + 1:,} of {documents:,} documents written "
@@ -831,6 +826,14 @@ class Stores:
         self.value_bytes[table] += self.put(table, key, value)
         self.keys[table] += 1
 
+    def add_document(self, state: DocumentState) -> None:
+        """A decided document's entries in the four tables (bulk build)."""
+        self.add("documents", state.article_id, state.document)
+        self.add("pending", state.article_id, state.pending)
+        for band in state.bands:
+            self.add("lsh-buckets", band, [state.me])
+        self.add("content-owners", state.content_hash, state.owner)
+
     def flush(self) -> dict[str, int]:
         sizes = {}
         for table, dbs in self.dbs.items():
@@ -885,32 +888,38 @@ def synthetic_document(
 ) -> DocumentState:
     """A unique decided document with the template's text and number of shingles, fetched
     ``number`` seconds after ``epoch``."""
-    from agents.dedupe.clusters import Decision, Horizon, Pending, owner_answer
     from agents.dedupe.near import BANDS
 
     article_id = hashlib.blake2b(f"doc{number}".encode(), digest_size=16).hexdigest()
     content = hashlib.blake2b(f"hash{number}".encode(), digest_size=16).hexdigest()
     fetched = epoch + timedelta(seconds=number)
-    me = (fetched.isoformat(), article_id)
     document = dict(template.document, article_id=article_id, content_hash=content)
     document.update(url=f"https://bench.khabar.invalid/{number}", fetched_at=fetched.isoformat())
     document_shingles = sorted(rng.getrandbits(32) for _ in range(template.shingle_count))
+    bands = [f"{band:02d}{rng.getrandbits(64):016x}" for band in range(BANDS)]
+    return decided_document(document, document_shingles, bands)
+
+
+def decided_document(document: dict[str, Any], shingles: list[int], bands: list[str]) -> DocumentState:
+    """A canonical document (an Article's dict) as the worker's tables hold it once decided."""
+    from agents.dedupe.clusters import Decision, Horizon, Pending, owner_answer
+    from agents.dedupe.near import BANDS
+
+    me = (document["fetched_at"], document["article_id"])
     pending = Pending(
         me=me,
-        content_hash=content,
+        content_hash=document["content_hash"],
         bands_answered=list(range(BANDS)),
         hash_answered=True,
         decided=Decision(None, None, None, me),
     )
-    bands = [f"{band:02d}{rng.getrandbits(64):016x}" for band in range(BANDS)]
-    owner = owner_answer(None, me, Horizon()).stored()
     return DocumentState(
-        article_id,
-        {"document": document, "shingles": document_shingles},
+        document["article_id"],
+        {"document": document, "shingles": shingles},
         pending.to_dict(),
         bands,
-        content,
-        owner,
+        document["content_hash"],
+        owner_answer(None, me, Horizon()).stored(),
         list(me),
     )
 
@@ -969,12 +978,7 @@ def state_bench(
     try:
         for checkpoint in checkpoints:
             while number < checkpoint - sample_size:
-                state = synthetic_document(number, templates[number % len(templates)], rng)
-                stores.add("documents", state.article_id, state.document)
-                stores.add("pending", state.article_id, state.pending)
-                for band in state.bands:
-                    stores.add("lsh-buckets", band, [state.me])
-                stores.add("content-owners", state.content_hash, state.owner)
+                stores.add_document(synthetic_document(number, templates[number % len(templates)], rng))
                 number += 1
             size = number
             totals: dict[str, float] = {}

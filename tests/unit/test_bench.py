@@ -79,12 +79,14 @@ def test_state_counts_every_table_entry_of_every_document() -> None:
 def test_soak_growth_is_the_slope_of_the_second_half() -> None:
     # RSS climbs while the state warms up, then grows 1 MB a minute
     samples = [(60.0 * minute, 200.0 + 10 * min(minute, 5) + max(0, minute - 5)) for minute in range(11)]
-    soak = SoakResult(minutes=10, rate=5, pages=3000, rss_mb=samples, latency_ms={}, dead_letters=0)
+    soak = SoakResult(
+        minutes=10, rate=5, pages=3000, rss_mb=samples, latency_ms={}, dead_letters=0, peak_rss_mb=260
+    )
     assert abs(soak.growth_mb_per_10_minutes - 10.0) < 1e-9
     flat = SoakResult(minutes=10, rate=5, pages=3000, rss_mb=[(60.0 * m, 300.0) for m in range(11)],
-                      latency_ms={"p50": 1, "p95": 2, "p99": 3}, dead_letters=0)  # fmt: skip
+                      latency_ms={"p50": 1, "p95": 2, "p99": 3}, dead_letters=0, peak_rss_mb=301)  # fmt: skip
     assert flat.growth_mb_per_10_minutes == 0.0
     (rss_row, latency_row) = Report(soak=flat).rows()
-    assert rss_row[2] == "start 300 MB, end 300 MB, peak 300 MB; second half +0.0 MB per 10 min"
+    assert rss_row[2] == "start 300 MB, end 300 MB, peak (VmHWM) 301 MB; second half +0.0 MB per 10 min"
     assert "5.0 pages/s" in rss_row[1]
     assert latency_row[2] == "p50 1 / p95 2 / p99 3 ms"
