@@ -8,6 +8,7 @@ from agents.dedupe.near import BANDS, NEAR_DUPLICATE_JACCARD, jaccard, shingles
 from agents.pipeline import analyze
 from streams.bench import (
     SAMPLE_CRAWL,
+    CoreResult,
     CorpusPage,
     Report,
     SoakResult,
@@ -90,3 +91,14 @@ def test_soak_growth_is_the_slope_of_the_second_half() -> None:
     assert rss_row[2] == "start 300 MB, end 300 MB, peak (VmHWM) 301 MB; second half +0.0 MB per 10 min"
     assert "5.0 pages/s" in rss_row[1]
     assert latency_row[2] == "p50 1 / p95 2 / p99 3 ms"
+
+
+def test_core_ratios_compare_the_whole_core_and_extraction_alone_with_trafilatura() -> None:
+    core = CoreResult(
+        corpus="c", pages=100, rejected=0, trafilatura_seconds=2.0, lxml_parse_seconds=0.1,
+        stage_seconds={"decode": 0.1, "clean": 0.5, "language": 0.1, "dates": 0.2, "fingerprint": 0.1},
+    )  # fmt: skip
+    rows = {measure: value for _, measure, value in Report(core=core).rows()}
+    assert rows["khabar / trafilatura"] == "2.0x"
+    assert rows["khabar clean alone / trafilatura"] == "4.0x"
+    assert core.to_dict()["clean_over_trafilatura"] == 4.0
