@@ -53,6 +53,7 @@ from streams.connection import faust_credentials
 from streams.lag import LagProbe
 from streams.metrics import PipelineMetrics
 from streams.state import SWEEP_MAX_LAG, Renew, renew_bucket, renew_document, renew_owners, sweep_step
+from streams.stores import STORE_SCHEME, table_store_options
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +97,6 @@ def dead_letter(
     )
 
 
-# RocksDB options of every table store (one store per table and partition). Faust's defaults
-# (three 64 MB write buffers and a 2 GB block cache per store) let 3 tables x 4 partitions grow
-# a worker past 400 MB of memtables alone; measured with `khabar bench --part state`.
-TABLE_STORE_OPTIONS: dict[str, int] = {
-    "write_buffer_size": 4 * 1024 * 1024,
-    "max_write_buffer_number": 2,
-    "block_cache_size": 8 * 1024 * 1024,
-}
-
-
 def _json_response(web: Any, ok: bool, **details: Any) -> Any:
     return web.json({"ok": ok, **details}, status=200 if ok else 503)
 
@@ -118,7 +109,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers.replace(',', ';kafka://')}",
         broker_credentials=faust_credentials(settings),
-        store="rocksdb://",
+        store=f"{STORE_SCHEME}://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
@@ -164,7 +155,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     def table(name: str, help_: str) -> Any:
         return app.Table(
             name, default=None, key_type=str, partitions=settings.partitions, help=help_,
-            options=dict(TABLE_STORE_OPTIONS),  # a copy: Faust's store pops keys from it
+            options=table_store_options(settings.store_memory_mb),
         )  # fmt: skip
 
     # A document and its shingles are written once; the small join state on every answer.

@@ -779,27 +779,26 @@ class DocumentState:
 
 class Stores:
     """One rocksdict store per table and partition, as a worker keeps its tables:
-    ``<tabledir>/<table>-<partition>.db`` opened with Faust's RocksDBOptions and
-    streams.app.TABLE_STORE_OPTIONS, keys and values encoded with Faust's json codec, and each
+    ``<tabledir>/<table>-<partition>.db`` opened with the worker's options (streams/stores.py,
+    memory budget ``memory_mb``), keys and values encoded with Faust's json codec, and each
     key in the partition Kafka's default partitioner gives its record's key (Faust keeps a
     table entry in the partition of the event that wrote it). A worker started on a directory
     filled this way finds the state as if it had built it."""
 
     TABLES = ("documents", "pending", "lsh-buckets", "content-owners")
 
-    def __init__(self, root: Path, partitions: int) -> None:
+    def __init__(self, root: Path, partitions: int, memory_mb: int = Settings.store_memory_mb) -> None:
         from aiokafka.partitioner import DefaultPartitioner
         from faust.serializers import codecs
-        from faust.stores.rocksdb import RocksDBOptions
 
-        from streams.app import TABLE_STORE_OPTIONS
+        from streams.stores import BoundedRocksDBOptions, table_store_options
 
         self.root = root
         self.partitions = partitions
         self._codecs = codecs
         self._partitioner = DefaultPartitioner()
         self._all_partitions = list(range(partitions))
-        options = RocksDBOptions(use_rocksdict=True, **TABLE_STORE_OPTIONS)
+        options = BoundedRocksDBOptions(**table_store_options(memory_mb))
         root.mkdir(parents=True, exist_ok=True)
         self.dbs = {
             table: [options.open(root / f"{table}-{p}.db") for p in range(partitions)]

@@ -11,6 +11,13 @@ from agents.dedupe.clusters import Horizon
 from agents.limits import DEFAULT_LIMITS, Limits
 
 
+def _env_int_at_least(name: str, default: int, minimum: int) -> int:
+    value = _env_int(name, default)
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -91,6 +98,7 @@ class Settings:
     dedupe_horizon_days: int = 30  # documents further apart in event time are never duplicates
     dedupe_lateness_hours: int = 24  # how late a document may arrive and be decided as in time order
     dedupe_sweep_seconds: int = 3600  # how often each worker frees dedupe state past the horizon
+    store_memory_mb: int = 64  # one budget for all of a worker's RocksDB caches, indexes and memtables
     cache_dir: Path = field(default_factory=default_cache_dir)
     # How every Kafka client connects (streams/connection.py turns these into client options).
     security_protocol: str = "PLAINTEXT"
@@ -148,6 +156,7 @@ class Settings:
             dedupe_horizon_days=_env_int("KHABAR_DEDUPE_HORIZON_DAYS", 30),
             dedupe_lateness_hours=_env_int("KHABAR_DEDUPE_LATENESS_HOURS", 24),
             dedupe_sweep_seconds=_env_int("KHABAR_DEDUPE_SWEEP_SECONDS", 3600),
+            store_memory_mb=_env_int_at_least("KHABAR_STORE_MEMORY_MB", 64, 16),
             cache_dir=cache_dir,
             security_protocol=protocol,
             sasl_mechanism=_env_choice("KHABAR_SASL_MECHANISM", "SCRAM-SHA-512", SASL_MECHANISMS),
@@ -204,6 +213,7 @@ class Settings:
             "KHABAR_DEDUPE_HORIZON_DAYS": str(self.dedupe_horizon_days),
             "KHABAR_DEDUPE_LATENESS_HOURS": str(self.dedupe_lateness_hours),
             "KHABAR_DEDUPE_SWEEP_SECONDS": str(self.dedupe_sweep_seconds),
+            "KHABAR_STORE_MEMORY_MB": str(self.store_memory_mb),
             "KHABAR_SECURITY_PROTOCOL": self.security_protocol,
             "KHABAR_SASL_MECHANISM": self.sasl_mechanism,
             "KHABAR_SASL_USERNAME": self.sasl_username,

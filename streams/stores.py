@@ -1,0 +1,81 @@
+"""The worker's RocksDB table stores, all under one memory budget however much state they hold.
+
+Faust's defaults (three 64 MB write buffers and a 2 GB block cache per store) let 3 tables x 4
+partitions grow a worker past 400 MB of memtables alone (`khabar bench --part state`); 4 MB
+write buffers, two per store, bound that. Beyond it, Faust opens each table partition's
+RocksDB with a block cache of its own and keeps every SST file's index and bloom filter in
+memory outside any cache: 4 tables x N partitions make 4N caches, and index and filter memory
+that grows with the state (a worker holding 1 M documents reached 423 MB RSS). Here every
+store of the process shares one LRU cache of ``KHABAR_STORE_MEMORY_MB``; index and filter
+blocks live in it (level 0's pinned) and the memtables are charged to it through one write
+buffer manager, so RocksDB's memory is bounded by the budget, not by the state.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import rocksdict
+from faust.stores import STORES
+from faust.stores.rocksdb import RocksDBOptions
+from faust.stores.rocksdb import Store as RocksDBStore
+
+STORE_SCHEME = "khabar-rocksdb"  # the app's store URL: ``khabar-rocksdb://``
+MEMORY_OPTION = "memory_budget"  # the table option carrying the budget, in bytes
+MB = 1024 * 1024
+
+
+def table_store_options(memory_mb: int) -> dict[str, int]:
+    """Every table's store options (a new dict each time: Faust's store pops keys from it)."""
+    return {"write_buffer_size": 4 * MB, "max_write_buffer_number": 2, MEMORY_OPTION: memory_mb * MB}
+
+
+@functools.cache
+def shared_memory(budget: int) -> tuple[Any, Any]:
+    """The process's one cache and write buffer manager for ``budget`` bytes."""
+    cache = rocksdict.Cache(budget)
+    # memtables may use up to half the budget; their memory is charged to the cache
+    manager = rocksdict.WriteBufferManager.new_write_buffer_manager_with_cache(budget // 2, False, cache)
+    return cache, manager
+
+
+class BoundedRocksDBOptions(RocksDBOptions):
+    """Faust's RocksDB options with the stores' memory in one shared, bounded cache."""
+
+    def __init__(self, *, memory_budget: int, **options: Any) -> None:
+        super().__init__(use_rocksdict=True, **options)
+        self.memory_budget = memory_budget
+
+    def as_options(self) -> Any:
+        options = super().as_options()
+        cache, manager = shared_memory(self.memory_budget)
+        table = rocksdict.BlockBasedOptions()
+        table.set_bloom_filter(self.bloom_filter_size, True)
+        table.set_block_cache(cache)
+        table.set_cache_index_and_filter_blocks(True)
+        table.set_pin_l0_filter_and_index_blocks_in_cache(True)
+        table.set_index_type(rocksdict.BlockBasedIndexType.binary_search())
+        options.set_block_based_table_factory(table)
+        options.set_write_buffer_manager(manager)
+        return options
+
+
+class BoundedStore(RocksDBStore):
+    """Faust's RocksDB table store, opened with :class:`BoundedRocksDBOptions`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.rocksdb_options
+        self.rocksdb_options = BoundedRocksDBOptions(
+            memory_budget=int(current.extra_options[MEMORY_OPTION]),
+            max_open_files=current.max_open_files,
+            write_buffer_size=current.write_buffer_size,
+            max_write_buffer_number=current.max_write_buffer_number,
+            target_file_size_base=current.target_file_size_base,
+            bloom_filter_size=current.bloom_filter_size,
+            ttl=current.ttl,
+        )
+
+
+STORES.aliases[STORE_SCHEME] = f"{__name__}:BoundedStore"
