@@ -57,25 +57,45 @@ _DATE_CLASS_WORDS = ("date", "time", "publish", "posted", "byline", "datum", "fe
 # (boilerplate, boilerplate inside an article, date element, article container)
 Names: TypeAlias = tuple[bool, bool, bool, bool]
 _PLAIN: Names = (False, False, False, False)
-_NAMES_CACHE: dict[str, Names] = {}
-_NAMES_CACHE_MAX = 16_384
+_CACHE_MAX = 16_384
+_VALUE_NAMES: dict[str, Names] = {}  # class / id / itemprop value -> its names
+_WORD_NAMES: dict[str, Names] = {}  # one lower-case, space-free word of a value -> its names
 
 
 def classify_names(css: str | None, ident: str | None, prop: str | None) -> Names:
-    """:func:`classify_classes` of an element's class, id and itemprop together: each value
-    is classified on its own (no class word spans two of them) and cached, since templates
-    repeat the same class names many times; ids are often unique to one element."""
+    """:func:`classify_classes` of an element's class, id and itemprop together.
+
+    No class word or pattern spans a space, so the names of a string are those of its
+    space-separated words taken together: each value and each word is classified once and
+    cached (bounded), since templates repeat the same ones many times. A value not seen
+    before (ids are often unique to one element) is mostly made of words that were.
+    """
     names = _PLAIN
     for value in (css, ident, prop):
         if value:
-            found = _NAMES_CACHE.get(value)
+            found = _VALUE_NAMES.get(value)
             if found is None:
-                if len(_NAMES_CACHE) >= _NAMES_CACHE_MAX:
-                    _NAMES_CACHE.clear()
-                found = classify_classes(value.lower())
-                _NAMES_CACHE[value] = found = _PLAIN if found == _PLAIN else found
+                found = _remember(_VALUE_NAMES, value, _classify_words(value.lower().split()))
             if found is not _PLAIN:
                 names = found if names is _PLAIN else _either(names, found)
+    return names
+
+
+def _classify_words(words: list[str]) -> Names:
+    names = _PLAIN
+    for word in words:
+        found = _WORD_NAMES.get(word)
+        if found is None:
+            found = _remember(_WORD_NAMES, word, classify_classes(word))
+        if found is not _PLAIN:
+            names = found if names is _PLAIN else _either(names, found)
+    return names
+
+
+def _remember(cache: dict[str, Names], key: str, names: Names) -> Names:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = names = _PLAIN if names == _PLAIN else names
     return names
 
 
