@@ -59,43 +59,26 @@ Names: TypeAlias = tuple[bool, bool, bool, bool]
 _PLAIN: Names = (False, False, False, False)
 _CACHE_MAX = 16_384
 _VALUE_NAMES: dict[str, Names] = {}  # class / id / itemprop value -> its names
-_WORD_NAMES: dict[str, Names] = {}  # one lower-case, space-free word of a value -> its names
 
 
 def classify_names(css: str | None, ident: str | None, prop: str | None) -> Names:
     """:func:`classify_classes` of an element's class, id and itemprop together.
 
-    No class word or pattern spans a space, so the names of a string are those of its
-    space-separated words taken together: each value and each word is classified once and
-    cached (bounded), since templates repeat the same ones many times. A value not seen
-    before (ids are often unique to one element) is mostly made of words that were.
+    No class word or pattern spans a space, so the names of the string are those of each
+    value taken together: each value is classified once and cached (bounded; cleared when
+    full, so a page's own repeats still hit), since templates repeat the same ones.
     """
     names = _PLAIN
     for value in (css, ident, prop):
         if value:
             found = _VALUE_NAMES.get(value)
             if found is None:
-                found = _remember(_VALUE_NAMES, value, _classify_words(value.lower().split()))
+                if len(_VALUE_NAMES) >= _CACHE_MAX:
+                    _VALUE_NAMES.clear()
+                found = classify_classes(value.lower())
+                _VALUE_NAMES[value] = found = _PLAIN if found == _PLAIN else found
             if found is not _PLAIN:
                 names = found if names is _PLAIN else _either(names, found)
-    return names
-
-
-def _classify_words(words: list[str]) -> Names:
-    names = _PLAIN
-    for word in words:
-        found = _WORD_NAMES.get(word)
-        if found is None:
-            found = _remember(_WORD_NAMES, word, classify_classes(word))
-        if found is not _PLAIN:
-            names = found if names is _PLAIN else _either(names, found)
-    return names
-
-
-def _remember(cache: dict[str, Names], key: str, names: Names) -> Names:
-    if len(cache) >= _CACHE_MAX:
-        cache.clear()
-    cache[key] = names = _PLAIN if names == _PLAIN else names
     return names
 
 
@@ -105,21 +88,33 @@ def _either(a: Names, b: Names) -> Names:
 
 def classify_classes(classes: str) -> Names:
     """(boilerplate, boilerplate inside an article, date element, article container) for a
-    lower-case class/id string.
+    lower-case class/id string; its words are its parts between spaces, ``_`` and ``-``.
 
     Inside an article only the words of things that are never the article's own count
     (comments, related, teasers ...), not layout ("footer", "widget")."""
-    words = set(_WORD_SPLIT_RE.split(classes))
-    listed = words & _BOILERPLATE_WORDS
-    always = _BOILERPLATE_ALWAYS_RE.search(classes) is not None
+    if _BOILERPLATE_ALWAYS_RE.search(classes) is not None:
+        boiler_out = boiler_in = True
+    else:
+        boiler_out = _BOILERPLATE_WORD_RE.search(classes) is not None
+        boiler_in = boiler_out and _INNER_BOILERPLATE_WORD_RE.search(classes) is not None
     return (
-        always or bool(listed),
-        always or bool(listed - _LAYOUT_WORDS),
+        boiler_out,
+        boiler_in,
         _DATE_CLASS_RE.search(classes) is not None,
-        not words.isdisjoint(_ARTICLE_WORDS),
+        _ARTICLE_WORD_RE.search(classes) is not None,
     )
 
 
+def _whole_word_re(words: frozenset[str]) -> re.Pattern[str]:
+    """Any of the words as a whole part of a class string (between spaces, ``_`` and ``-``):
+    one regular-expression scan instead of splitting the string into a set."""
+    parts = sorted(word for word in words if not _WORD_SPLIT_RE.search(word))
+    return re.compile(r"(?<![^\s_\-])(?:" + "|".join(map(re.escape, parts)) + r")(?![^\s_\-])")
+
+
+_BOILERPLATE_WORD_RE = _whole_word_re(_BOILERPLATE_WORDS)
+_INNER_BOILERPLATE_WORD_RE = _whole_word_re(_BOILERPLATE_WORDS - _LAYOUT_WORDS)
+_ARTICLE_WORD_RE = _whole_word_re(_ARTICLE_WORDS)
 _BOILERPLATE_ALWAYS_RE = re.compile(
     "|".join(re.escape(pair) for pair in _BOILERPLATE_PAIRS)
     + r"|(?:^|[\s_\-])(?:"
