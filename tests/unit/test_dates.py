@@ -751,3 +751,22 @@ def test_class_names_are_classified_word_by_word_as_one_string(
     whole = classify_classes(f"{css or ''} {ident or ''} {prop or ''}".lower())
     assert classify_names(css, ident, prop) == whole
     assert classify_names(css, ident, prop) == whole  # from the caches
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        ("comments-list", (True, True, False, False)),  # a whole word between "-"
+        ("commentsx", (False, False, False, False)),  # not a whole word
+        ("sidebar", (True, False, False, False)),  # layout: the article's own inside one
+        ("footer widget", (True, False, False, False)),
+        ("post_meta", (False, False, True, True)),
+        ("authorbox", (True, True, True, False)),  # a boilerplate word holding a date word
+        ("single-post", (False, False, False, True)),
+        ("x_recommended", (True, True, False, False)),  # a boilerplate prefix after "_"
+        ("xrecommend", (False, False, False, False)),
+        ("see-also-box", (True, True, False, False)),  # a boilerplate pair
+    ],
+)
+def test_class_strings_are_classified(classes: str, expected: tuple[bool, bool, bool, bool]) -> None:
+    assert classify_classes(classes) == expected
