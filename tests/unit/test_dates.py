@@ -745,7 +745,7 @@ def test_a_url_urllib_cannot_split_still_gives_its_date() -> None:
         ("related-posts", None, "articleBody"),
     ],
 )
-def test_class_names_are_classified_word_by_word_as_one_string(
+def test_class_id_and_itemprop_are_classified_as_one_string(
     css: str | None, ident: str | None, prop: str | None
 ) -> None:
     whole = classify_classes(f"{css or ''} {ident or ''} {prop or ''}".lower())
