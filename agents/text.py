@@ -17,7 +17,29 @@ import unicodedata
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace except newline (incl. NBSP, thin spaces)
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
-_FOLD = str.maketrans(
+
+
+class CharReplacer:
+    """``str.translate`` of a few characters, many times faster on long text: translate with
+    a dict looks every character up one by one, ``str.replace`` scans in C (and a text with
+    none of the characters is seen in one regex scan)."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        if any(char in replacement for replacement in table.values() for char in table):
+            raise ValueError("a replacement contains a replaced character: the order would matter")
+        self._pairs = tuple(table.items())
+        self._any = re.compile("[" + "".join(map(re.escape, table)) + "]")
+
+    def __call__(self, text: str) -> str:
+        if self._any.search(text) is None:
+            return text
+        for char, replacement in self._pairs:
+            if char in text:
+                text = text.replace(char, replacement)
+        return text
+
+
+_FOLD = CharReplacer(
     {
         "أ": "ا",
         "إ": "ا",
@@ -47,9 +69,13 @@ def tidy_line(line: str) -> str:
 
 def fold(text: str) -> str:
     """Matching form: NFKC, case-folded, Arabic variants and digits unified, no diacritics."""
+    return _SPACES.sub(" ", fold_letters(text)).strip()
+
+
+def fold_letters(text: str) -> str:
+    """:func:`fold` without collapsing the spaces (for callers that split the text anyway)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = _ARABIC_MARKS.sub("", folded).translate(_FOLD)
-    return _SPACES.sub(" ", folded).strip()
+    return _FOLD(_ARABIC_MARKS.sub("", folded))
 
 
 def arabic_letters(text: str) -> int:

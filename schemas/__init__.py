@@ -7,7 +7,6 @@ Every message on a Khabar topic is one of :class:`RawPage`, :class:`Article` or
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 import jsonschema
 import orjson
+import pybase64
 
 SCHEMA_VERSION = "1"
 PIPELINE_VERSION = "0.1.0"
@@ -123,7 +123,7 @@ class RawPage:
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {"url": self.url, "fetched_at": _iso(self.fetched_at)}
         if self.body is not None:
-            document["body_b64"] = base64.b64encode(self.body).decode("ascii")
+            document["body_b64"] = pybase64.b64encode(self.body).decode("ascii")
         else:
             document["body_text"] = self.text
         document["content_type"] = self.content_type
@@ -141,7 +141,7 @@ class RawPage:
         body: bytes | None = None
         if "body_b64" in document:
             try:
-                body = base64.b64decode(document["body_b64"], validate=True)
+                body = pybase64.b64decode(document["body_b64"], validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise SchemaError("bad_base64", f"body_b64 is not valid base64: {exc}") from exc
         return cls(
@@ -283,9 +283,11 @@ class DeadLetter:
             "original_partition": self.original_partition,
             "original_offset": self.original_offset,
             "original_key_b64": (
-                base64.b64encode(self.original_key).decode("ascii") if self.original_key is not None else None
+                pybase64.b64encode(self.original_key).decode("ascii")
+                if self.original_key is not None
+                else None
             ),
-            "original_value_b64": base64.b64encode(self.original_value).decode("ascii"),
+            "original_value_b64": pybase64.b64encode(self.original_value).decode("ascii"),
             "failed_at": _iso(self.failed_at),
             "pipeline_version": self.pipeline_version,
         }

@@ -86,11 +86,13 @@ def decode(
     _reject_binary(body, content_type, declared)
     for codec in declared:
         try:
-            return _checked(body.decode(codec)), codecs.lookup(codec).name
+            text = body.decode(codec)
         except UnicodeDecodeError:
             continue  # a wrong declaration is common: fall through to detection
+        name = codecs.lookup(codec).name
+        return _checked(text, body if name == "utf-8" else None), name
     try:
-        return _checked(body.decode("utf-8")), "utf-8"
+        return _checked(body.decode("utf-8"), body), "utf-8"
     except UnicodeDecodeError:
         pass
     nearly = _nearly_utf8(body)
@@ -193,27 +195,39 @@ def _reject_binary(body: bytes, content_type: str | None, declared: list[str]) -
         raise StageError("clean", "not_text", f"the body contains {controls} control bytes")
 
 
-def _checked(text: str) -> str:
-    text = _without_lone_surrogates(text)
-    sample = text[:_SNIFF_BYTES]
+def _checked(text: str, utf8: bytes | None = None) -> str:
+    """The text, refused when it has too many control characters, without stray ones.
+
+    ``utf8``: the bytes the text was strictly decoded from as UTF-8, when it was: they are
+    then its UTF-8 form (no encoding needed) and it holds no lone surrogate.
+    """
+    if utf8 is None:
+        text = _without_lone_surrogates(text)
     # Counted on the UTF-8 form: control characters are single bytes there, and bytes.translate
-    # deletes them far faster than a regular expression finds them in a str.
-    data = sample.encode("utf-8")
-    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
-    if controls > max(_STRAY_CONTROLS, _MAX_CONTROL_RATIO * len(sample)):
-        raise StageError("clean", "not_text", f"{controls} control characters in the text")
-    text = _without_controls(text)
+    # deletes them far faster than a regular expression finds them in a str. A text with no
+    # more control bytes in all than a sample may have needs no count of its sample.
+    if utf8 is None or _control_bytes(utf8) > _STRAY_CONTROLS:
+        sample = text[:_SNIFF_BYTES]
+        controls = _control_bytes(sample.encode("utf-8"))
+        if controls > max(_STRAY_CONTROLS, _MAX_CONTROL_RATIO * len(sample)):
+            raise StageError("clean", "not_text", f"{controls} control characters in the text")
+    text = _without_controls(text, utf8)
     if not _VISIBLE.search(text):
         raise StageError("clean", "empty_page", "the page has no text")
     return text
 
 
-def _without_controls(text: str) -> str:
+def _control_bytes(data: bytes) -> int:
+    return len(data) - len(data.translate(None, _CONTROL_BYTES))
+
+
+def _without_controls(text: str, utf8: bytes | None = None) -> str:
     """The stray control characters a page may have (NUL, ESC ...) out; VT and FF are line breaks.
 
-    Bytes again: in UTF-8 no byte of a multi-byte character is below 0x80.
+    Bytes again (``utf8``, else the text encoded): in UTF-8 no byte of a multi-byte character
+    is below 0x80.
     """
-    data = text.encode("utf-8")
+    data = utf8 if utf8 is not None else text.encode("utf-8")
     kept = data.translate(_LINE_BREAKS, _DROPPED_CONTROLS)
     return kept.decode("utf-8") if kept != data else text
 

@@ -182,7 +182,10 @@ def _parser(encoding: str | None = None) -> Any:
         parsers = _LOCAL.parsers = {}
     parser = parsers.get(key)
     if parser is None:
-        parser = etree.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True, no_network=True)
+        # collect_ids=False: no table of the id attributes (nothing looks elements up by id).
+        parser = etree.HTMLParser(
+            encoding=encoding, remove_comments=True, remove_pis=True, no_network=True, collect_ids=False
+        )
         parsers[key] = parser
     return parser
 

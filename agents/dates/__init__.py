@@ -50,6 +50,7 @@ from agents.dates.markup import (
     date_from_url,
     month_from_url,
     parse_html,
+    read_markup,
     update_only,
 )
 from agents.dates.page import Shown, flatten, page_order, shown_dates
@@ -124,7 +125,8 @@ def _on_day(day: date, machine: MarkupDates | None) -> datetime:
 
 
 def _from_html(tree: object, cleaned: Cleaned, url: str, window: Window, fetched: datetime) -> Dates:
-    explicit = all_explicit_dates(tree, url, window)
+    markup = read_markup(tree)
+    explicit = all_explicit_dates(markup, url, window)
     machines = explicit if isinstance(explicit, list) else []
     machine = machines[0] if machines else None
     url_outcome = date_from_url(url, window)
@@ -184,7 +186,7 @@ def _from_html(tree: object, cleaned: Cleaned, url: str, window: Window, fetched
         published, source, confidence = only_update.moment or midnight(only_update.day), "text", 0.45
     elif lines.published is None and lines.updated is not None:
         published, source, confidence = lines.updated, "text", 0.45
-    elif not machines and (machine_update := update_only(tree, window)) is not None:
+    elif not machines and (machine_update := update_only(markup, window)) is not None:
         published, source, confidence = machine_update, "meta", 0.4
     if published is None or source is None:
         return NO_DATES

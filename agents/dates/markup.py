@@ -82,10 +82,13 @@ _SCRIPT_PUBLISHED_RE = re.compile(
     r'|createdAt|created_at)"'
     r'\s*:\s*"([^"]{8,40})"'
 )
-_MARKED_XPATH = (
-    "//time[@pubdate] | //*[@itemprop='datePublished' or @itemprop='dateModified'][not(@content)]"
-    " | //*[@title][contains(@class, 'published') or contains(@class, 'updated')]"
+# Every element any finder reads, in one evaluation (a scan per source cost more than the
+# sources' own work): scripts and articles, and the elements holding the attributes read.
+# Attribute steps are cheaper in libxml2 than predicates on every element.
+_CANDIDATES_XPATH = lxml.etree.XPath(
+    "//script | //article | //@content | //@itemprop | //@pubdate | //@title"
 )
+_LOWER_LDJSON = str.maketrans("LDJSON", "ldjson")
 _URL_MONTH_RE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])(?=/)")
 _URL_DAY_FIRST_RE = re.compile(r"/(0[1-9]|[12]\d|3[01])-(0[1-9]|1[0-2])-((?:19|20)\d{2})(?=/|$|[-_.])")
 _URL_DATE_RES = (
@@ -101,6 +104,18 @@ class MarkupDates:
     published: datetime
     source: str  # "json-ld" | "meta" | "time-element" | "url"
     updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    """What the finders read off a page, gathered in one scan (:func:`read_markup`)."""
+
+    json_ld: list[Any]  # <script type="application/ld+json"> (type compared case-insensitively)
+    data_scripts: list[Any]  # inline scripts that are not JSON-LD
+    meta: dict[str, list[str]]  # lower-cased meta key -> its ``content`` values
+    published: list[Any]  # elements marked as the publication time ...
+    modified: list[Any]  # ... and as the update time
+    articles: list[Any]  # <article> elements not inside another
 
 
 class Conflict:
@@ -126,6 +141,60 @@ def parse_html(html: str) -> Any | None:
         return lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
     except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
         return None
+
+
+def read_markup(tree: Any) -> Markup:
+    """The page's scripts, meta values, marked time elements and articles, in document order.
+
+    Meta values: ``content`` of elements (other than ``<time>``) that have a ``property``,
+    ``name`` or ``itemprop``. Marked times: ``<time pubdate>``, microdata without a content
+    attribute (``<span itemprop="datePublished">``), hAtom (``<abbr class="published"
+    title="2017-09-09T10:52:00+02:00">``).
+    """
+    found = Markup([], [], {}, [], [], [])
+    previous = None
+    for node in _CANDIDATES_XPATH(tree):
+        # Elements and attribute values (lxml's strings that know their element), in
+        # document order, an element's attributes right after it: each element read once.
+        element = node if isinstance(node, lxml.etree._Element) else node.getparent()
+        if element is previous:
+            continue
+        previous = element
+        tag = element.tag
+        get = element.get
+        if tag == "script":
+            kind = get("type") or ""
+            if "ld+json" in kind.translate(_LOWER_LDJSON):
+                found.json_ld.append(element)
+            if get("src") is None and "ld+json" not in kind:
+                found.data_scripts.append(element)
+        elif tag == "article" and next(element.iterancestors("article"), None) is None:
+            found.articles.append(element)
+        content, prop = get("content"), get("itemprop")
+        if content is not None and tag != "time":
+            _add_meta_values(found.meta, element, content)
+        words = get("class") or ""
+        if (
+            (tag == "time" and get("pubdate") is not None)
+            or (prop in ("datePublished", "dateModified") and content is None)
+            or (get("title") is not None and ("published" in words or "updated" in words))
+        ):
+            names = words.split()
+            if get("pubdate") is not None or prop == "datePublished" or "published" in names:
+                found.published.append(element)
+            elif prop == "dateModified" or "updated" in names:
+                found.modified.append(element)
+    return found
+
+
+def _add_meta_values(values: dict[str, list[str]], element: Any, raw_content: str) -> None:
+    content = raw_content.strip()
+    if not content:
+        return
+    for attribute in _META_KEY_ATTRIBUTES:
+        key = _attribute(element, attribute).lower()
+        if key:
+            values.setdefault(key, []).append(content)
 
 
 def text_of(element: Any) -> str:
@@ -168,11 +237,11 @@ def _same_page(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------- JSON-LD
 
 
-def _json_ld_blocks(tree: Any) -> Iterator[object]:
+def _json_ld_blocks(scripts: list[Any]) -> Iterator[object]:
     """Each JSON-LD block, parsed; a block that is not valid JSON (trailing commas, raw line
     breaks ...) yields its ``datePublished``/``dateModified`` values read by pattern, when
     they are the only ones in it (one object)."""
-    for script in tree.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]"):
+    for script in scripts:
         text = text_of(script)
         try:
             data = json.loads(text, strict=False)
@@ -239,9 +308,9 @@ def _dated_article(
     return own[0] if len(own) == 1 else CONFLICT
 
 
-def from_json_ld(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
+def from_json_ld(markup: Markup, url: str, window: Window) -> tuple[Outcome, datetime | None]:
     """The article object's dates; without one, a page-level object's (WebPage, HowTo, Recipe ...)."""
-    objects = [obj for block in _json_ld_blocks(tree) for obj in _json_ld_objects(block)]
+    objects = [obj for block in _json_ld_blocks(markup.json_ld) for obj in _json_ld_objects(block)]
     articles = [obj for obj in objects if _is_article(obj)]
     if not articles:
         articles = [obj for obj in objects if not _OTHER_THINGS.intersection(_type_names(obj))]
@@ -255,18 +324,6 @@ def from_json_ld(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime
 # --------------------------------------------------------------------------- <meta>
 
 
-def _meta_values(tree: Any) -> dict[str, list[str]]:
-    """Lower-cased meta key -> its ``content`` values (meta tags and itemprop elements)."""
-    values: dict[str, list[str]] = {}
-    for element in tree.xpath("//*[@content][@property or @name or @itemprop][not(self::time)]"):
-        content = _attribute(element, "content")
-        for attribute in _META_KEY_ATTRIBUTES:
-            key = _attribute(element, attribute).lower()
-            if key and content:
-                values.setdefault(key, []).append(content)
-    return values
-
-
 def _first_meta(values: dict[str, list[str]], keys: tuple[str, ...], window: Window) -> Outcome:
     """The value of the first key present (a key whose values disagree is a conflict)."""
     for key in keys:
@@ -276,8 +333,8 @@ def _first_meta(values: dict[str, list[str]], keys: tuple[str, ...], window: Win
     return None
 
 
-def from_meta(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
-    values = _meta_values(tree)
+def from_meta(markup: Markup, url: str, window: Window) -> tuple[Outcome, datetime | None]:
+    values = markup.meta
     return _first_meta(values, _PUBLISHED_KEYS, window), _date_or_none(
         _first_meta(values, _MODIFIED_KEYS, window)
     )
@@ -299,23 +356,7 @@ def _first_time(container: Any, window: Window) -> datetime | None:
     return None
 
 
-def _marked(tree: Any) -> tuple[list[Any], list[Any]]:
-    """Elements marked as the publication / update time: ``<time pubdate>``, microdata without
-    a content attribute (``<span itemprop="datePublished">``), hAtom
-    (``<abbr class="published" title="2017-09-09T10:52:00+02:00">``). One XPath pass."""
-    published: list[Any] = []
-    modified: list[Any] = []
-    for element in tree.xpath(_MARKED_XPATH):
-        prop = element.get("itemprop")
-        words = (element.get("class") or "").split()
-        if element.get("pubdate") is not None or prop == "datePublished" or "published" in words:
-            published.append(element)
-        elif prop == "dateModified" or "updated" in words:
-            modified.append(element)
-    return published, modified
-
-
-def _published_time(marked: list[Any], tree: Any, window: Window) -> Outcome:
+def _published_time(marked: list[Any], articles: list[Any], window: Window) -> Outcome:
     """A marked publication time, else the first <time> of the page's article.
 
     Several top-level <article> elements (a listing, or teasers marked up as articles)
@@ -323,15 +364,12 @@ def _published_time(marked: list[Any], tree: Any, window: Window) -> Outcome:
     """
     if marked:
         return _agreeing(_time_value(element, window) for element in marked)
-    return _agreeing(
-        _first_time(article, window) for article in tree.xpath("//article[not(ancestor::article)]")
-    )
+    return _agreeing(_first_time(article, window) for article in articles)
 
 
-def from_time_elements(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
-    published, modified = _marked(tree)
-    updated = _date_or_none(_agreeing(_time_value(element, window) for element in modified))
-    return _published_time(published, tree, window), updated
+def from_time_elements(markup: Markup, url: str, window: Window) -> tuple[Outcome, datetime | None]:
+    updated = _date_or_none(_agreeing(_time_value(element, window) for element in markup.modified))
+    return _published_time(markup.published, markup.articles, window), updated
 
 
 # --------------------------------------------------------------------------- URL
@@ -366,12 +404,12 @@ def date_from_url(url: str, window: Window) -> Outcome:
 # --------------------------------------------------------------------------- script data
 
 
-def from_script_data(tree: Any, url: str, window: Window) -> tuple[Outcome, datetime | None]:
+def from_script_data(markup: Markup, url: str, window: Window) -> tuple[Outcome, datetime | None]:
     """A publication date in a page's inline JSON state (``"publishedDate": "…"``), when all
     such values name one day (a listing's many items do not)."""
     values: set[date] = set()
     first: datetime | None = None
-    for script in tree.xpath("//script[not(@src)][not(contains(@type, 'ld+json'))]"):
+    for script in markup.data_scripts:
         text = script.text
         if not text or '"' not in text:
             continue
@@ -387,7 +425,7 @@ def from_script_data(tree: Any, url: str, window: Window) -> tuple[Outcome, date
 
 # --------------------------------------------------------------------------- together
 
-Finder: TypeAlias = Callable[[Any, str, Window], tuple[Outcome, datetime | None]]
+Finder: TypeAlias = Callable[[Markup, str, Window], tuple[Outcome, datetime | None]]
 _FINDERS: tuple[tuple[str, Finder], ...] = (
     ("json-ld", from_json_ld),
     ("meta", from_meta),
@@ -396,8 +434,8 @@ _FINDERS: tuple[tuple[str, Finder], ...] = (
 )
 
 
-def _modified_anywhere(tree: Any, window: Window) -> datetime | None:
-    return _date_or_none(_first_meta(_meta_values(tree), _MODIFIED_KEYS, window))
+def _modified_anywhere(markup: Markup, window: Window) -> datetime | None:
+    return _date_or_none(_first_meta(markup.meta, _MODIFIED_KEYS, window))
 
 
 def _with_update(published: datetime, source: str, updated: datetime | None) -> MarkupDates:
@@ -406,38 +444,38 @@ def _with_update(published: datetime, source: str, updated: datetime | None) -> 
     return MarkupDates(published, source, updated)
 
 
-def explicit_dates(tree: Any, url: str, window: Window) -> MarkupDates | Conflict | None:
+def explicit_dates(markup: Markup, url: str, window: Window) -> MarkupDates | Conflict | None:
     """The first explicit source (JSON-LD, meta, <time>) naming a publication date, with an
     update time if any. A source that contradicts itself is a :class:`Conflict`."""
-    found = all_explicit_dates(tree, url, window)
+    found = all_explicit_dates(markup, url, window)
     if isinstance(found, Conflict):
         return found
     return found[0] if found else None
 
 
-def all_explicit_dates(tree: Any, url: str, window: Window) -> list[MarkupDates] | Conflict:
+def all_explicit_dates(markup: Markup, url: str, window: Window) -> list[MarkupDates] | Conflict:
     """What each explicit source says, in order of trust; a contradiction within the first
     source that says anything is a :class:`Conflict`."""
     found: list[MarkupDates] = []
     modified: datetime | None = None
     for source, finder in _FINDERS:
-        published, updated = finder(tree, url, window)
+        published, updated = finder(markup, url, window)
         if isinstance(published, Conflict):
             if not found:
                 return published
             continue
         if published is not None:
             if modified is None and not found:
-                modified = updated or _modified_anywhere(tree, window)
+                modified = updated or _modified_anywhere(markup, window)
             found.append(_with_update(published, source, updated or modified))
     return found
 
 
-def update_only(tree: Any, window: Window) -> datetime | None:
+def update_only(markup: Markup, window: Window) -> datetime | None:
     """The page's update time from its metadata, for a page that gives no publication time."""
-    updated = _modified_anywhere(tree, window)
+    updated = _modified_anywhere(markup, window)
     if updated is None:
-        updated = from_time_elements(tree, "", window)[1]
+        updated = from_time_elements(markup, "", window)[1]
     return updated
 
 

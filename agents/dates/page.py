@@ -13,9 +13,9 @@ containers, links to other pages) or in the story's paragraphs. What remains nea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from itertools import count, islice
 from typing import Any, TypeAlias
 
@@ -54,24 +54,67 @@ _DATE_CLASS_WORDS = ("date", "time", "publish", "posted", "byline", "datum", "fe
                      "erschienen", "veroeffentlicht", "author")  # fmt: skip
 
 
-@lru_cache(maxsize=16_384)
-def classify_classes(classes: str) -> tuple[bool, bool, bool, bool]:
+# (boilerplate, boilerplate inside an article, date element, article container)
+Names: TypeAlias = tuple[bool, bool, bool, bool]
+_PLAIN: Names = (False, False, False, False)
+_CACHE_MAX = 16_384
+_VALUE_NAMES: dict[str, Names] = {}  # class / id / itemprop value -> its names
+
+
+def classify_names(css: str | None, ident: str | None, prop: str | None) -> Names:
+    """:func:`classify_classes` of an element's class, id and itemprop together.
+
+    No class word or pattern spans a space, so the names of the string are those of each
+    value taken together: each value is classified once and cached (bounded; cleared when
+    full, so a page's own repeats still hit), since templates repeat the same ones.
+    """
+    names = _PLAIN
+    for value in (css, ident, prop):
+        if value:
+            found = _VALUE_NAMES.get(value)
+            if found is None:
+                if len(_VALUE_NAMES) >= _CACHE_MAX:
+                    _VALUE_NAMES.clear()
+                found = classify_classes(value.lower())
+                _VALUE_NAMES[value] = found = _PLAIN if found == _PLAIN else found
+            if found is not _PLAIN:
+                names = found if names is _PLAIN else _either(names, found)
+    return names
+
+
+def _either(a: Names, b: Names) -> Names:
+    return (a[0] or b[0], a[1] or b[1], a[2] or b[2], a[3] or b[3])
+
+
+def classify_classes(classes: str) -> Names:
     """(boilerplate, boilerplate inside an article, date element, article container) for a
-    lower-case class/id string; cached, since a page repeats the same strings many times.
+    lower-case class/id string; its words are its parts between spaces, ``_`` and ``-``.
 
     Inside an article only the words of things that are never the article's own count
     (comments, related, teasers ...), not layout ("footer", "widget")."""
-    words = set(_WORD_SPLIT_RE.split(classes))
-    listed = words & _BOILERPLATE_WORDS
-    always = _BOILERPLATE_ALWAYS_RE.search(classes) is not None
+    if _BOILERPLATE_ALWAYS_RE.search(classes) is not None:
+        boiler_out = boiler_in = True
+    else:
+        boiler_out = _BOILERPLATE_WORD_RE.search(classes) is not None
+        boiler_in = boiler_out and _INNER_BOILERPLATE_WORD_RE.search(classes) is not None
     return (
-        always or bool(listed),
-        always or bool(listed - _LAYOUT_WORDS),
+        boiler_out,
+        boiler_in,
         _DATE_CLASS_RE.search(classes) is not None,
-        not words.isdisjoint(_ARTICLE_WORDS),
+        _ARTICLE_WORD_RE.search(classes) is not None,
     )
 
 
+def _whole_word_re(words: frozenset[str]) -> re.Pattern[str]:
+    """Any of the words as a whole part of a class string (between spaces, ``_`` and ``-``):
+    one regular-expression scan instead of splitting the string into a set."""
+    parts = sorted(word for word in words if not _WORD_SPLIT_RE.search(word))
+    return re.compile(r"(?<![^\s_\-])(?:" + "|".join(map(re.escape, parts)) + r")(?![^\s_\-])")
+
+
+_BOILERPLATE_WORD_RE = _whole_word_re(_BOILERPLATE_WORDS)
+_INNER_BOILERPLATE_WORD_RE = _whole_word_re(_BOILERPLATE_WORDS - _LAYOUT_WORDS)
+_ARTICLE_WORD_RE = _whole_word_re(_ARTICLE_WORDS)
 _BOILERPLATE_ALWAYS_RE = re.compile(
     "|".join(re.escape(pair) for pair in _BOILERPLATE_PAIRS)
     + r"|(?:^|[\s_\-])(?:"
@@ -142,7 +185,9 @@ def flatten(tree: Any, title: str | None, first_paragraph: str | None = None) ->
     h1 = _main_h1(tree, title)
     prefix = " ".join(first_paragraph.split())[:_PREFIX] if first_paragraph else ""
     prefix = prefix if len(prefix) >= _MIN_PREFIX else ""
-    texts: list[tuple[str, int, Flags]] = []
+    # Only runs that can hold a date or a label are kept (long digit-free text cannot);
+    # every run counts for the positions.
+    kept: list[tuple[str, int, Flags]] = []
     position = 0
     anchor: int | None = None
     cleared: set[int] = set()
@@ -151,19 +196,20 @@ def flatten(tree: Any, title: str | None, first_paragraph: str | None = None) ->
     def emit(text: str, flags: Flags) -> None:
         nonlocal position, anchor
         stripped = text.strip()
-        heading, owners = flags[1], flags[2]
-        if anchor is None and heading:
+        if anchor is None and flags[1]:
             anchor = position
-            cleared.update(owners)
+            cleared.update(flags[2])
         if prefix and stripped[0] == prefix[0] and not flags[3] and _starts_paragraph(stripped, prefix):
             # The article's first paragraph: its containers are the article's.
             anchor = position if anchor is None else anchor
-            cleared.update(owners)
-        texts.append((stripped, position, flags))
+            cleared.update(flags[2])
+        if len(stripped) <= _LABEL_LENGTH or flags[0] or _DIGIT_RE.search(stripped) is not None:
+            kept.append((stripped, position, flags))
         position += len(stripped) + 1
 
     # One pass of lxml's iterwalk (no recursion: pages can nest thousands of levels deep);
-    # the flags of each open element are kept on a stack.
+    # the flags of each open element are kept on a stack. Most elements (no class, id or
+    # itemprop, no tag of note) share their parent's flags.
     body = tree.find(".//body")
     root = body if body is not None else tree
     stack: list[Flags] = [(False, False, (), False, False)]
@@ -177,35 +223,29 @@ def flatten(tree: Any, title: str | None, first_paragraph: str | None = None) ->
                 emit(tail, stack[-1])
             continue
         tag = element.tag
-        if not isinstance(tag, str) or tag in _SKIPPED_TAGS:
+        if tag.__class__ is not str or tag in _SKIPPED_TAGS:
             walker.skip_subtree()
             stack.append(stack[-1])  # its "end" event still comes and pops this
             continue
-        dated, heading, owners, in_link, in_article = stack[-1]
-        heading = heading or element is h1
-        css, ident, prop = element.get("class"), element.get("id"), element.get("itemprop")
+        flags = stack[-1]
+        get = element.get
+        css, ident, prop = get("class"), get("id"), get("itemprop")
         if css or ident or prop:
-            classes = f"{css or ''} {ident or ''} {prop or ''}".lower()
-            boiler_out, boiler_in, date_class, article_class = classify_classes(classes)
-        else:
-            boiler_out = boiler_in = date_class = article_class = False
-        if (tag in _BOILERPLATE_TAGS and not in_article) or (boiler_in if in_article else boiler_out):
-            owners = (*owners, next(owner_ids))
-        in_article = in_article or article_class or tag == "article"
-        if not dated and (tag == "time" or date_class) and _small(element):
-            dated = True
-        flags = (dated, heading, owners, in_link or tag == "a", in_article)
+            names = classify_names(css, ident, prop)
+            if names is not _PLAIN or tag in _NOTED_TAGS or element is h1:
+                flags = _element_flags(element, tag, flags, names, element is h1, owner_ids)
+        elif tag in _NOTED_TAGS or element is h1:
+            flags = _element_flags(element, tag, flags, _PLAIN, element is h1, owner_ids)
         stack.append(flags)
         if tag == "time":
             # The machine-readable value of a <time> whose text has no full date ("28 min ago").
-            stamp = element.get("datetime")
+            stamp = get("datetime")
             if stamp and not stamp.isspace() and _YEAR_RE.search("".join(element.itertext())) is None:
                 emit(stamp, flags)
         text = element.text
         if text and not text.isspace():
             emit(text, flags)
 
-    # Only runs that can hold a date or a label are kept (long digit-free text cannot).
     chunks = [
         Chunk(
             text,
@@ -217,11 +257,33 @@ def flatten(tree: Any, title: str | None, first_paragraph: str | None = None) ->
             len(text) > _MAX_CHUNK,
             in_article,
         )
-        for text, at, (dated, heading, owners, in_link, in_article) in texts
-        if len(text) <= _LABEL_LENGTH or dated or _DIGIT_RE.search(text) is not None
+        for text, at, (dated, heading, owners, in_link, in_article) in kept
     ]
     lang = tree.getroottree().getroot().get("lang") or ""
     return Flat(chunks, anchor, lang.lower())
+
+
+# Tags that change the flags of what they hold even without a class, id or itemprop.
+_NOTED_TAGS = _BOILERPLATE_TAGS | {"a", "time", "article"}
+
+
+def _element_flags(
+    element: Any, tag: str, parent: Flags, names: Names, is_h1: bool, owner_ids: Iterator[int]
+) -> Flags:
+    """The flags of an element whose names or tag say something, or of the main h1."""
+    dated, heading, owners, in_link, in_article = parent
+    boiler_out, boiler_in, date_class, article_class = names
+    if (tag in _BOILERPLATE_TAGS and not in_article) or (boiler_in if in_article else boiler_out):
+        owners = (*owners, next(owner_ids))
+    if not dated and (tag == "time" or date_class) and _small(element):
+        dated = True
+    return (
+        dated,
+        heading or is_h1,
+        owners,
+        in_link or tag == "a",
+        in_article or article_class or tag == "article",
+    )
 
 
 def _starts_paragraph(text: str, prefix: str) -> bool:

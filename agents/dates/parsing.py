@@ -24,12 +24,13 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 from agents.dates.calendars import hijri_to_gregorian, jalali_to_gregorian
+from agents.text import CharReplacer
 
 MIN_YEAR = 1995  # no news page we read was published before the web was
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+_DIGITS = CharReplacer(dict(zip("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2, strict=True)))
 # Arabic, Persian and Urdu letter variants -> one form each.
-_LETTERS = str.maketrans(
+_LETTERS = CharReplacer(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ی": "ي", "ى": "ي", "ے": "ي", "ک": "ك", "ة": "ه", "ۀ": "ه",
      "ہ": "ه", "ھ": "ه", "ۃ": "ه", "؍": "/", "٫": ".", "٬": ","}
 )  # fmt: skip
@@ -39,7 +40,7 @@ _SPACES_RE = re.compile(r"[\s\u00a0\u200b\u202f]+")
 
 def normalize(text: str) -> str:
     """Lower case, ASCII digits, no diacritics/tatweel/bidi marks, one letter form, single spaces."""
-    text = _MARKS_RE.sub("", text.translate(_DIGITS)).translate(_LETTERS)
+    text = _LETTERS(_MARKS_RE.sub("", _DIGITS(text)))
     return _SPACES_RE.sub(" ", text).strip().lower()
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
-from agents.text import fold, strip_invisible
+from agents.text import fold_letters, strip_invisible
 
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -39,7 +39,7 @@ def normalize_for_matching(text: str) -> str:
     The last few results are kept: the content hash and the shingles of a document both
     start from the matching form of the same text (about 1 ms for a 1,000-word article).
     """
-    return " ".join(_NON_WORD.sub(" ", fold(strip_invisible(text))).split())
+    return " ".join(_NON_WORD.sub(" ", fold_letters(strip_invisible(text))).split())
 
 
 def _digest(data: str) -> str:

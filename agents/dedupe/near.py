@@ -86,7 +86,11 @@ def signature(hashes: Iterable[int]) -> np.ndarray:
     values = np.fromiter(hashes, dtype=np.uint64) % _PRIME
     if values.size == 0:
         return np.full(PERMUTATIONS, _EMPTY, dtype=np.uint64)
-    permuted = ((_A[:, None] * values[None, :]) % _PRIME + _B[:, None]) % _PRIME
+    permuted = _A[:, None] * values[None, :]
+    # In place: a 100 x shingles array is large, and each temporary costs more than the math.
+    np.remainder(permuted, _PRIME, out=permuted)
+    permuted += _B[:, None]
+    np.remainder(permuted, _PRIME, out=permuted)
     result: np.ndarray = permuted.min(axis=1)
     return result
 

@@ -13,10 +13,10 @@ import pytest
 
 from agents import StageError
 from agents.clean import Cleaned, clean
-from agents.clean.decode import _detection_sample
+from agents.clean.decode import _detection_sample, decode
 from agents.clean.plain import Kind, classify, unwrap
 from agents.limits import Limits
-from agents.text import fold
+from agents.text import CharReplacer, fold
 from schemas import RawPage
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "seeds"
@@ -241,6 +241,15 @@ def test_line_classification(line: str, kind: Kind) -> None:
     assert classify(line, arabic_page=True).kind is kind
 
 
+def test_char_replacer_is_translate_and_refuses_a_chained_table() -> None:
+    table = {"أ": "ا", "ة": "ه", "٢": "2", "٠": "0"}
+    replace = CharReplacer(table)
+    for text in ("", "plain latin", "أسامة ٢٠٢٦", "ةةة أأ", "x٢y"):
+        assert replace(text) == text.translate({ord(char): new for char, new in table.items()})
+    with pytest.raises(ValueError):
+        CharReplacer({"a": "b", "b": "c"})  # "a" would become "c" or "b" by the order
+
+
 def test_fold_unifies_arabic_variants() -> None:
     assert fold("إقرأ أيضاً") == fold("اقرا ايضا")
     assert fold("الأخبار الأكثر قراءةً") == "الاخبار الاكثر قراءه"
@@ -441,6 +450,18 @@ def test_binary_junk_is_not_text(body: bytes, content_type: str | None) -> None:
     with pytest.raises(StageError) as error:
         clean(page(body, content_type=content_type))
     assert error.value.reason == "not_text"
+
+
+def test_control_bytes_of_utf8_pages_are_counted_in_the_text_sample() -> None:
+    # UTF-8 pages are checked on their own bytes; the count is still that of the first
+    # 65,536 characters, which reach past the first 65,536 bytes of Arabic text.
+    arabic = "خبر " * 25_000  # 2 bytes a letter
+    late = (arabic[:50_000] + "\x01" * 100 + arabic[50_000:]).encode()
+    with pytest.raises(StageError) as error:
+        decode(late, "text/html; charset=utf-8", {}, html=True)
+    assert error.value.reason == "not_text"
+    beyond = (arabic + "\x01" * 100).encode()  # after the sample: stray, dropped
+    assert decode(beyond, "text/html", {}, html=True) == (arabic, "utf-8")
 
 
 def test_control_characters_in_text_input_are_not_text() -> None:

@@ -10,6 +10,7 @@ import pytest
 from agents.clean import Cleaned
 from agents.dates import Dates, detect_dates
 from agents.dates.calendars import hijri_to_gregorian, jalali_to_gregorian
+from agents.dates.page import classify_classes, classify_names
 from agents.dates.parsing import find_dates, normalize, parse_machine_value
 
 FETCHED = datetime(2026, 2, 7, 12, 0, tzinfo=UTC)
@@ -730,3 +731,42 @@ def test_json_ld_nested_too_deep_is_skipped_not_fatal() -> None:
 def test_a_url_urllib_cannot_split_still_gives_its_date() -> None:
     url = "http://[::1/2024/12/26/story"  # urlsplit raises ValueError: Invalid IPv6 URL
     assert published(html_page("<html><body><p>x</p></body></html>"), url=url) == day(2024, 12, 26)
+
+
+@pytest.mark.parametrize(
+    ("css", "ident", "prop"),
+    [
+        ("Most-Read widget", None, None),
+        ("post-meta", "post-1234", "datePublished"),
+        (None, "sidebar_recommendedStories", None),
+        ("entry  hentry", "", None),
+        ("col-md-4 card", "see-also", None),
+        ("   ", None, None),
+        ("related-posts", None, "articleBody"),
+    ],
+)
+def test_class_id_and_itemprop_are_classified_as_one_string(
+    css: str | None, ident: str | None, prop: str | None
+) -> None:
+    whole = classify_classes(f"{css or ''} {ident or ''} {prop or ''}".lower())
+    assert classify_names(css, ident, prop) == whole
+    assert classify_names(css, ident, prop) == whole  # from the caches
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        ("comments-list", (True, True, False, False)),  # a whole word between "-"
+        ("commentsx", (False, False, False, False)),  # not a whole word
+        ("sidebar", (True, False, False, False)),  # layout: the article's own inside one
+        ("footer widget", (True, False, False, False)),
+        ("post_meta", (False, False, True, True)),
+        ("authorbox", (True, True, True, False)),  # a boilerplate word holding a date word
+        ("single-post", (False, False, False, True)),
+        ("x_recommended", (True, True, False, False)),  # a boilerplate prefix after "_"
+        ("xrecommend", (False, False, False, False)),
+        ("see-also-box", (True, True, False, False)),  # a boilerplate pair
+    ],
+)
+def test_class_strings_are_classified(classes: str, expected: tuple[bool, bool, bool, bool]) -> None:
+    assert classify_classes(classes) == expected
