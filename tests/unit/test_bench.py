@@ -15,9 +15,11 @@ from streams.bench import (
     load_corpus,
     percentiles,
     raw_page,
+    records_between,
     state_bench,
     unique_copy,
 )
+from streams.config import Settings
 
 
 def test_without_the_shared_corpus_the_sample_crawl_is_used() -> None:
@@ -88,3 +90,12 @@ def test_soak_growth_is_the_slope_of_the_second_half() -> None:
     assert rss_row[2] == "start 300 MB, end 300 MB, peak 300 MB; second half +0.0 MB per 10 min"
     assert "5.0 pages/s" in rss_row[1]
     assert latency_row[2] == "p50 1 / p95 2 / p99 3 ms"
+
+
+def test_records_are_split_into_what_workers_consume_and_produce() -> None:
+    settings = Settings(topic_prefix="p.", app_id="a")
+    before = {"p.raw-pages": 10, "p.a-bands": 100, "a-pending-changelog": 7, "p.articles": 3}
+    after = {"p.raw-pages": 12, "p.a-bands": 140, "a-pending-changelog": 50, "p.articles": 5}
+    consumed, produced = records_between(settings, before, after)
+    assert consumed == {"p.raw-pages": 2, "p.a-bands": 40}
+    assert produced == {"p.a-bands": 40, "a-pending-changelog": 43, "p.articles": 2}
