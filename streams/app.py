@@ -293,7 +293,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if state is None or state.content_hash != article.content_hash or state.me != me:
             state = Pending(me=me, content_hash=article.content_hash)
         document_table[article_id] = {"document": body["document"], "shingles": body["shingles"]}
-        pending_table[article_id] = state.to_dict()
+        save_pending(article_id, state, stored)
         # Ask every band bucket and the content-hash owner (again, if this is a redelivery): one
         # question per partition of the bucket table, with the band keys that live there.
         by_partition: dict[int, list[str]] = {}
@@ -340,7 +340,13 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             # The answer that completed the decision, again: redelivered after a crash that kept
             # the decision in the table but lost its publication. Publish it again.
             await publish(with_decision(stored_document(article_id), state.decided))
-        pending_table[article_id] = state.to_dict()
+        save_pending(article_id, state, stored)
+
+    def save_pending(article_id: str, state: Pending, stored: dict[str, Any] | None) -> None:
+        """Write the join state unless it equals the stored one (a repeated message that changed
+        nothing): no RocksDB write and no changelog record for it."""
+        if stored is None or state != Pending.from_dict(stored):
+            pending_table[article_id] = state.to_dict()
 
     async def ask_verdicts(candidates: list[Ref], state: Pending) -> None:
         """Send the document's shingles to each candidate, which answers with the Jaccard."""
@@ -371,7 +377,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             await internal(answers, asking[1], verdict, None)
         else:
             await correct(state, asking, similarity, "near")
-            pending_table[article_id] = state.to_dict()
+            save_pending(article_id, state, stored)
 
     async def correct(state: Pending, earlier: Ref, similarity: float, kind: str) -> None:
         """An earlier document arrived late and matches: remember it, re-publish if decided.
