@@ -65,6 +65,19 @@ class IdempotentProducer(faust_aiokafka.Producer):
     def _settings_extra(self) -> dict[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
 
+    async def flush(self) -> None:
+        """Send everything buffered, table changelog records included, before returning.
+
+        Faust flushes the producer before it commits offsets, but its buffer flush (table
+        writes are buffered: ``send_soon``) returns once 0.1 s pass without a message going
+        out, and the commit goes ahead. On a busy machine, at a rebalance, the partition's new
+        owner then recovered the table without the last writes whose events were committed
+        (a band answer lost, its document never decided: the rebalance fault test).
+        """
+        while self.buffer.size and not self.buffer.should_stop:
+            await self.buffer.flush()
+        await super().flush()
+
 
 class IdempotentTransport(faust_aiokafka.Transport):
     Producer = IdempotentProducer
@@ -131,7 +144,11 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         web_bind=settings.web_host,
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=max(settings.max_page_bytes * 2, 1_048_576),
-        stream_wait_empty=False,
+        # On a rebalance or a stop, finish the events in flight before the partitions go (and
+        # their offsets are committed): without it, an event interrupted by the stop is acked
+        # and committed with its table writes or messages undone (a band answer lost, its
+        # document never decided: seen in the rebalance fault test).
+        stream_wait_empty=True,
         consumer_group_instance_id=settings.group_instance_id or None,
     )
 
