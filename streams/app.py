@@ -11,7 +11,8 @@ can commit past an event still being processed and lose it on restart, issue #60
   :class:`Pending` in a table and publishes to ``articles`` or ``duplicates`` once decided;
   when an earlier document arrives late, the later copy is corrected (re-published on
   ``duplicates``, tombstoned on ``articles``);
-* ``lsh-buckets`` reads ``bands`` (key: band key) and keeps each bucket's earliest documents;
+* ``lsh-buckets`` reads ``bands`` and keeps each bucket's earliest documents: a document asks
+  once per partition, for all its band keys that live there, and gets one answer;
 * ``content-owners`` reads ``dedupe-by-hash`` (key: content hash) and keeps its owner.
 
 Every table lives in RocksDB with a changelog topic; a timer sends sweep records that free
@@ -39,7 +40,8 @@ from agents.dedupe.clusters import (
     Decision,
     Pending,
     answer_name,
-    bucket_answer,
+    band_number,
+    buckets_answer,
     event_time,
     owner_answer,
     ref,
@@ -63,6 +65,19 @@ class IdempotentProducer(faust_aiokafka.Producer):
 
     def _settings_extra(self) -> dict[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
+
+    async def flush(self) -> None:
+        """Send everything buffered, table changelog records included, before returning.
+
+        Faust flushes the producer before it commits offsets, but its buffer flush (table
+        writes are buffered: ``send_soon``) returns once 0.1 s pass without a message going
+        out, and the commit goes ahead. On a busy machine, at a rebalance, the partition's new
+        owner then recovered the table without the last writes whose events were committed
+        (a band answer lost, its document never decided: the rebalance fault test).
+        """
+        while self.buffer.size and not self.buffer.should_stop:
+            await self.buffer.flush()
+        await super().flush()
 
 
 class IdempotentTransport(faust_aiokafka.Transport):
@@ -120,7 +135,11 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         web_bind=settings.web_host,
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=max(settings.max_page_bytes * 2, 1_048_576),
-        stream_wait_empty=False,
+        # On a rebalance or a stop, finish the events in flight before the partitions go (and
+        # their offsets are committed): without it, an event interrupted by the stop is acked
+        # and committed with its table writes or messages undone (a band answer lost, its
+        # document never decided: seen in the rebalance fault test).
+        stream_wait_empty=True,
         consumer_group_instance_id=settings.group_instance_id or None,
     )
 
@@ -194,10 +213,13 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if document[0] > newest.get(where, ""):
             newest[where] = document[0]
 
-    async def internal(topic: faust.TopicT, key: str, value: dict[str, Any], trace: str | None) -> None:
+    async def internal(
+        topic: faust.TopicT, key: str, value: dict[str, Any], trace: str | None, partition: int | None = None
+    ) -> None:
         await topic.send(
-            key=key.encode(), value=orjson.dumps(value), headers=message_headers("article", trace)
-        )
+            key=key.encode(), value=orjson.dumps(value), partition=partition,
+            headers=message_headers("article", trace),
+        )  # fmt: skip
 
     async def send_dead_letter(letter: DeadLetter) -> None:
         log.warning(
@@ -274,20 +296,24 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if state is not None and state.content_hash == article.content_hash and state.decided is not None:
             # A re-crawl or replay of unchanged content: the same record again, never a self-duplicate.
             saw("documents", message, me)
-            await publish(with_decision(stored_document(article_id)[0], state.decided))
+            await publish(with_decision(stored_document(article_id), state.decided))
             return
         if state is None or state.content_hash != article.content_hash or state.me != me:
             state = Pending(me=me, content_hash=article.content_hash)
         document_table[article_id] = {"document": body["document"], "shingles": body["shingles"]}
-        pending_table[article_id] = state.to_dict()
-        # Ask every band bucket and the content-hash owner (again, if this is a redelivery).
+        save_pending(article_id, state, stored)
+        # Ask every band bucket and the content-hash owner (again, if this is a redelivery): one
+        # question per partition of the bucket table, with the band keys that live there.
+        by_partition: dict[int, list[str]] = {}
         for band in body["bands"]:
-            await internal(bands_topic, band, {"ref": list(me)}, article.page_id)
+            by_partition.setdefault(topics.key_partition(band.encode(), settings.partitions), []).append(band)
+        for partition, bands in sorted(by_partition.items()):
+            question = {"ref": list(me), "bands": bands}
+            await internal(bands_topic, article_id, question, article.page_id, partition=partition)
         await internal(by_hash, article.content_hash, {"ref": list(me)}, article.page_id)
 
-    def stored_document(article_id: str) -> tuple[Article, list[int]]:
-        stored = document_table[article_id]
-        return Article.from_dict(stored["document"]), stored["shingles"]
+    def stored_document(article_id: str) -> Article:
+        return Article.from_dict(document_table[article_id]["document"])
 
     async def on_answer(message: Any, article_id: str, body: dict[str, Any]) -> None:
         stored = pending_table.get(article_id)
@@ -301,14 +327,13 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             # content while the old one was in flight): the new version asked its own questions.
             return
         decided_before = state.decided is not None
-        if "band" in body:
-            ask, tell = state.band_answered(
-                int(body["band"]), [ref(c) for c in body["earlier"]], [ref(c) for c in body["later"]]
+        if "bands" in body or "band" in body:  # "band": one band's answer, from an earlier version
+            bands = [int(band) for band in body["bands"]] if "bands" in body else [int(body["band"])]
+            ask, tell = state.bands_answered_with(
+                bands, [ref(c) for c in body["earlier"]], [ref(c) for c in body["later"]]
             )
-            for candidate in ask:
-                await ask_verdict(candidate, state)
-            for later in tell:  # this document may be the earlier one of a later canonical
-                await ask_verdict(later, state)
+            # Ask the candidates; tell the later ones (this may be the earlier one of a later canonical).
+            await ask_verdicts([*ask, *tell], state)
         elif "owner" in body:
             state.owner_answered(ref(body["owner"]) if body["owner"] else None)
         elif "verdict" in body:
@@ -317,19 +342,29 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             await correct(state, ref(body["correct"]), float(body["jaccard"]), body["kind"])
         if state.decided is None and state.complete:
             state.decided, state.decided_by = state.decision(), answer_name(body)
-            await publish(with_decision(stored_document(article_id)[0], state.decided))
+            await publish(with_decision(stored_document(article_id), state.decided))
             saw("documents", message, state.me)
         elif decided_before and state.decided is not None and state.decided_by == answer_name(body):
             # The answer that completed the decision, again: redelivered after a crash that kept
             # the decision in the table but lost its publication. Publish it again.
-            await publish(with_decision(stored_document(article_id)[0], state.decided))
-        pending_table[article_id] = state.to_dict()
+            await publish(with_decision(stored_document(article_id), state.decided))
+        save_pending(article_id, state, stored)
 
-    async def ask_verdict(candidate: Ref, state: Pending) -> None:
-        document, document_shingles = stored_document(state.me[1])
-        await internal(
-            verify, candidate[1], {"from": list(state.me), "shingles": document_shingles}, document.page_id
-        )
+    def save_pending(article_id: str, state: Pending, stored: dict[str, Any] | None) -> None:
+        """Write the join state unless it equals the stored one (a repeated message that changed
+        nothing): no RocksDB write and no changelog record for it."""
+        if stored is None or state != Pending.from_dict(stored):
+            pending_table[article_id] = state.to_dict()
+
+    async def ask_verdicts(candidates: list[Ref], state: Pending) -> None:
+        """Send the document's shingles to each candidate, which answers with the Jaccard."""
+        if not candidates:
+            return
+        stored = document_table[state.me[1]]
+        request = orjson.dumps({"from": list(state.me), "shingles": stored["shingles"]})
+        headers = message_headers("article", stored["document"]["page_id"])
+        for candidate in candidates:
+            await verify.send(key=candidate[1].encode(), value=request, headers=headers)
 
     async def on_verify_request(article_id: str, body: dict[str, Any]) -> None:
         """Another document asks this one how similar they are.
@@ -340,7 +375,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         asking = ref(body["from"])
         stored = pending_table.get(article_id)
         state = Pending.from_dict(stored) if stored else None
-        similarity = jaccard(stored_document(article_id)[1], body["shingles"]) if state else 0.0
+        similarity = jaccard(document_table[article_id]["shingles"], body["shingles"]) if state else 0.0
         if state is None or asking > state.me:
             canonical = (
                 (state.decided.canonical if state.decided else state.me) if state else ("", article_id)
@@ -350,7 +385,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             await internal(answers, asking[1], verdict, None)
         else:
             await correct(state, asking, similarity, "near")
-            pending_table[article_id] = state.to_dict()
+            save_pending(article_id, state, stored)
 
     async def correct(state: Pending, earlier: Ref, similarity: float, kind: str) -> None:
         """An earlier document arrived late and matches: remember it, re-publish if decided.
@@ -362,7 +397,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         if not state.earlier_arrived(earlier, similarity, kind) or state.decided is None:
             return
         metrics.corrections.inc()
-        document = stored_document(state.me[1])[0]
+        document = stored_document(state.me[1])
         await publish(with_decision(document, state.decided))
         if was_canonical or state.decided.duplicate_of is not None:
             await articles.send(
@@ -376,20 +411,27 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
         async for event in stream.events():
             message = event.message
             try:
-                band_key = (message.key or b"").decode()
                 body = orjson.loads(message.value or b"{}")
                 if "sweep" in body:
                     await sweep(message, body, bucket_table, "buckets", renew_bucket)
                     continue
                 me = ref(body["ref"])
                 saw("buckets", message, me)
-                stored = bucket_table.get(band_key) or []
-                earlier, later, updated = bucket_answer([ref(e) for e in stored], me, horizon)
-                if updated != [ref(e) for e in stored]:
-                    bucket_table[band_key] = [list(e) for e in updated]
-                answer = {"band": int(band_key[:2]), "earlier": [list(e) for e in earlier],
-                          "later": [list(e) for e in later], "for": list(me)}  # fmt: skip
-                await internal(answers, me[1], answer, None)
+                # The band keys of this partition; an earlier version sent one per record, as its key.
+                band_keys = body["bands"] if "bands" in body else [(message.key or b"").decode()]
+                buckets = {key: [ref(e) for e in bucket_table.get(key) or []] for key in band_keys}
+                answer = buckets_answer(buckets, me, horizon)
+                for key, bucket in answer.updated.items():
+                    bucket_table[key] = [list(e) for e in bucket]
+                reply: dict[str, Any] = {
+                    "earlier": [list(e) for e in answer.earlier], "later": [list(e) for e in answer.later],
+                    "for": list(me),
+                }  # fmt: skip
+                if "bands" in body:
+                    reply["bands"] = answer.bands
+                else:  # an earlier version's question gets the answer that version reads
+                    reply["band"] = band_number(band_keys[0])
+                await internal(answers, me[1], reply, None)
             except Exception as exc:
                 await send_dead_letter(dead_letter(message, "dedupe", "internal_error", exc))
             metrics.progress()

@@ -12,7 +12,9 @@ Three parts, each optional (``--part``):
   ``KHABAR_BROKER`` is set) with 1 and 2 ``khabar worker`` processes: a saturated run
   (every page published at once) gives pages/s; a paced run at half that rate gives the
   latency from publish (the raw-pages record's timestamp) to output (the article's or
-  duplicate's record timestamp). CPU seconds and peak RSS (VmHWM) of each worker from /proc.
+  duplicate's record timestamp). CPU seconds and peak RSS (VmHWM) of each worker from /proc,
+  and the records each topic gained during the saturated run (end offsets before and after):
+  the events the workers consumed and the records they produced per page.
   Each copy of a page has its paragraph words shuffled (seeded), so every document is
   unique and takes the common dedupe path (no candidates to verify).
 * ``state`` — the dedupe tables' state as the worker keeps it (rocksdict stores opened with
@@ -289,10 +291,20 @@ class StreamResult:
     worker_peak_rss_mb: list[float]
     broker_cpu_seconds: float | None
     dead_letters: int
+    consumed_records: dict[str, int]  # topic -> records added during the saturated run, sources
+    produced_records: dict[str, int]  # the same for what the workers write (outputs, changelogs)
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds
+
+    @property
+    def consumed_per_page(self) -> float:
+        return sum(self.consumed_records.values()) / self.pages
+
+    @property
+    def produced_per_page(self) -> float:
+        return sum(self.produced_records.values()) / self.pages
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -300,6 +312,8 @@ class StreamResult:
             "pages_per_second": self.pages_per_second,
             "pages_per_second_per_worker": self.pages_per_second / self.workers,
             "worker_cpu_ms_per_page": 1000 * sum(self.worker_cpu_seconds) / self.pages,
+            "consumed_per_page": self.consumed_per_page,
+            "produced_per_page": self.produced_per_page,
         }
 
 
@@ -405,6 +419,39 @@ async def publish(settings: Settings, pages: Sequence[RawPage], rate: float | No
         await producer.stop()
 
 
+async def topic_records(settings: Settings) -> dict[str, int]:
+    """The end offset of every topic of the pipeline, summed over its partitions."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from streams.connection import client_options
+    from streams.topics import all_topics
+
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        names = [spec.name for spec in all_topics(settings)]  # each with settings.partitions
+        partitions = [TopicPartition(name, p) for name in names for p in range(settings.partitions)]
+        ends = await consumer.end_offsets(partitions)
+        return {name: sum(end for tp, end in ends.items() if tp.topic == name) for name in names}
+    finally:
+        await consumer.stop()
+
+
+def records_between(
+    settings: Settings, before: dict[str, int], after: dict[str, int]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """(records consumed, records produced) by topic: the workers consume raw-pages and the
+    internal topics, and produce the internal topics, the changelogs and the outputs."""
+    from streams.topics import INTERNAL_TOPICS, RAW_PAGES, internal_topic
+
+    added = {name: after[name] - before.get(name, 0) for name in after}
+    raw = settings.topic(RAW_PAGES)
+    internal = {internal_topic(settings, name) for name in INTERNAL_TOPICS}
+    consumed = {name: count for name, count in added.items() if name == raw or name in internal}
+    produced = {name: count for name, count in added.items() if name != raw}
+    return consumed, produced
+
+
 async def wait_ready(ports: Sequence[int], timeout: float, alive: Callable[[], bool]) -> None:
     """Until every worker's /health/ready says 200 (partitions assigned, tables recovered)."""
 
@@ -483,10 +530,12 @@ async def _stream_run(
         batch = pages_for(corpus, pages, "saturated", 0)
         cpu_before = [cpu_seconds(pid) for pid in workers.pids()]
         broker_before = cpu_seconds(broker_pid) if broker_pid else None
+        records_before = await topic_records(settings)
         published = await publish(settings, batch)
         await watch.wait_for(list(published), 60 + pages, workers.alive)
         cpu = [cpu_seconds(pid) - before for pid, before in zip(workers.pids(), cpu_before, strict=True)]
         broker_cpu = cpu_seconds(broker_pid) - broker_before if broker_pid and broker_before else None
+        consumed, produced = records_between(settings, records_before, await topic_records(settings))
         seconds = (max(watch.out_ms[p] for p in published) - min(published.values())) / 1000
         saturated = [watch.out_ms[p] - at for p, at in published.items()]
 
@@ -511,6 +560,8 @@ async def _stream_run(
             worker_peak_rss_mb=peak,
             broker_cpu_seconds=broker_cpu,
             dead_letters=watch.dead_letters,
+            consumed_records=consumed,
+            produced_records=produced,
         )
 
 
@@ -1082,6 +1133,10 @@ class Report:
             rows.append((part, "worker CPU s, saturated run", f"{cpu} ({per_page:.1f} ms/page)"))
             if result.broker_cpu_seconds is not None:
                 rows.append((part, "broker CPU s, saturated run", f"{result.broker_cpu_seconds:.1f}"))
+            rows.append((
+                part, "records per page, saturated run",
+                f"{result.consumed_per_page:.1f} consumed, {result.produced_per_page:.1f} produced",
+            ))  # fmt: skip
             rows.append(
                 (part, "worker peak RSS", ", ".join(f"{m:.0f} MB" for m in result.worker_peak_rss_mb))
             )

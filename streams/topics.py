@@ -9,6 +9,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 
 from streams.config import Settings
 from streams.connection import client_options
@@ -21,7 +22,7 @@ DEAD_LETTERS = "dead-letters"
 DOCUMENTS = "documents"  # key: article_id
 ANSWERS = "answers"  # key: article_id
 VERIFY = "verify"  # key: article_id of the candidate asked
-BANDS = "bands"  # key: LSH band key
+BANDS = "bands"  # partition: that of its LSH band keys (key: the asking article_id)
 DEDUPE_BY_HASH = "dedupe-by-hash"  # key: content hash
 INTERNAL_TOPICS = (DOCUMENTS, ANSWERS, VERIFY, BANDS, DEDUPE_BY_HASH)
 # Faust tables; each has a compacted changelog topic "<app id>-<table>-changelog".
@@ -30,6 +31,17 @@ TABLE_PENDING = "pending"
 TABLE_BUCKETS = "lsh-buckets"
 TABLE_OWNERS = "content-owners"
 TABLES = (TABLE_DOCUMENTS, TABLE_PENDING, TABLE_BUCKETS, TABLE_OWNERS)
+
+
+_DEFAULT_PARTITIONER = DefaultPartitioner()
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition of a record sent with ``key`` and no partition to a topic of ``partitions``
+    partitions: Kafka's default partitioner (murmur2 of the key bytes), the one Faust's
+    producer uses. A table keeps a key in the partition its records are sent to, so a record
+    that carries several keys must go where each of them would go alone."""
+    return int(_DEFAULT_PARTITIONER(key, list(range(partitions)), []))
 
 
 def internal_topic(settings: Settings, name: str) -> str:

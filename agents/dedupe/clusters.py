@@ -4,7 +4,8 @@ A document's decision needs three kinds of answers that live on other partitions
 
 * from every LSH band bucket it falls in: the documents already there (earlier ones are
   its candidates; later ones may have to be corrected when it is an earlier document
-  arriving late);
+  arriving late). The buckets of one partition answer together (:func:`buckets_answer`):
+  one question and one answer per partition, not per band;
 * from its content-hash owner: whether an earlier document has the same normalized body;
 * from every candidate: the exact Jaccard of their shingle sets, and the candidate's own
   canonical document.
@@ -74,7 +75,13 @@ class Horizon:
 
 def answer_name(answer: dict[str, Any]) -> str:
     """A name for one answer on the answers topic, the same for every delivery of it:
-    ``band:<n>``, ``owner``, ``verdict:<candidate>`` or ``correct:<earlier>``."""
+    ``bands:<n>,<n>...`` (the band numbers it answers, sorted), ``band:<n>`` (the one-band
+    answer of earlier versions), ``owner``, ``verdict:<candidate>`` or ``correct:<earlier>``.
+
+    The bands one partition answers for a document are always the same (their keys map to
+    it), so a repeated question, and the repeat of its answer, has the same name."""
+    if "bands" in answer:
+        return "bands:" + ",".join(str(band) for band in sorted(int(band) for band in answer["bands"]))
     if "band" in answer:
         return f"band:{int(answer['band'])}"
     if "verdict" in answer:
@@ -100,6 +107,39 @@ def bucket_answer(
     kept = {entry for entry in bucket if not horizon.expired(entry, cutoff)}
     updated = sorted({*kept, document})[:BUCKET_SIZE]
     return earlier, later, updated
+
+
+def band_number(band_key: str) -> int:
+    """The band a key belongs to (:func:`agents.dedupe.near.band_keys` starts it with it)."""
+    return int(band_key[:2])
+
+
+@dataclass(frozen=True)
+class BucketsAnswer:
+    """What several band buckets of one document answer together (see :func:`buckets_answer`)."""
+
+    bands: list[int]  # the band numbers answered, sorted
+    earlier: list[Ref]  # earlier documents in any of the buckets, sorted, each once
+    later: list[Ref]  # later documents in any of the buckets, sorted, each once
+    updated: dict[str, list[Ref]]  # band key -> the bucket with the document in it, if it changed
+
+
+def buckets_answer(buckets: dict[str, list[Ref]], document: Ref, horizon: Horizon) -> BucketsAnswer:
+    """:func:`bucket_answer` for several band keys of one document at once (``buckets``: band
+    key -> that bucket's documents): the union of their earlier and later documents, and the
+    buckets that change. The decision only needs the union: a candidate found in several
+    bands is asked once either way."""
+    earlier: set[Ref] = set()
+    later: set[Ref] = set()
+    updated: dict[str, list[Ref]] = {}
+    for band_key, bucket in buckets.items():
+        band_earlier, band_later, band_updated = bucket_answer(bucket, document, horizon)
+        earlier.update(band_earlier)
+        later.update(band_later)
+        if band_updated != bucket:
+            updated[band_key] = band_updated
+    bands = sorted(band_number(band_key) for band_key in buckets)
+    return BucketsAnswer(bands, sorted(earlier), sorted(later), updated)
 
 
 @dataclass(frozen=True)
@@ -179,17 +219,21 @@ class Pending:
     decided_by: str | None = None  # the answer that completed the decision (see answer_name)
 
     # -- answers -------------------------------------------------------------------------
-    def band_answered(self, band: int, earlier: list[Ref], later: list[Ref]) -> tuple[list[Ref], list[Ref]]:
-        """Record one band's answer; return (candidates to ask for a verdict, later documents
-        to tell about this one).
+    def bands_answered_with(
+        self, bands: list[int], earlier: list[Ref], later: list[Ref]
+    ) -> tuple[list[Ref], list[Ref]]:
+        """Record the answer of some bands (the earlier and later documents of their buckets,
+        together); return (candidates to ask for a verdict, later documents to tell about
+        this one).
 
-        A band answered before is a repeat (a redelivery, or a document asked again): the
-        requests the first answer sent may be lost, so it returns again the candidates still
-        without a verdict and every later document.
+        An answer with a band answered before is a repeat (a redelivery, or a document asked
+        again): the requests the first answer sent may be lost, so it returns again the
+        candidates still without a verdict and every later document.
         """
-        repeat = band in self.bands_answered
-        if not repeat:
-            self.bands_answered.append(band)
+        repeat = any(band in self.bands_answered for band in bands)
+        for band in bands:
+            if band not in self.bands_answered:
+                self.bands_answered.append(band)
         others = [c for c in earlier if c[1] != self.me[1]]
         if repeat:
             ask = [c for c in others if c[1] not in self.verdicts]
@@ -313,18 +357,14 @@ class LocalDeduplicator:
     def decide(self, me: Ref, content_hash: str, shingle_set: frozenset[int], bands: list[str]) -> Decision:
         state = Pending(me=me, content_hash=content_hash)
         mine = self._shingles[me[1]] = sorted(shingle_set)
-        for band in bands:
-            earlier, later, self._buckets[band] = bucket_answer(
-                self._buckets.get(band, []), me, self._horizon
-            )
-            for candidate in state.band_answered(int(band[:2]), earlier, later)[0]:
-                other = self._states.get(candidate[1])
-                if other is None or other.decided is None:
-                    state.verdict(candidate[1], 0.0, candidate)
-                    continue
-                state.verdict(
-                    candidate[1], jaccard(self._shingles[candidate[1]], mine), other.decided.canonical
-                )
+        answer = buckets_answer({band: self._buckets.get(band, []) for band in bands}, me, self._horizon)
+        self._buckets.update(answer.updated)
+        for candidate in state.bands_answered_with(answer.bands, answer.earlier, answer.later)[0]:
+            other = self._states.get(candidate[1])
+            if other is None or other.decided is None:
+                state.verdict(candidate[1], 0.0, candidate)
+                continue
+            state.verdict(candidate[1], jaccard(self._shingles[candidate[1]], mine), other.decided.canonical)
         owner = owner_answer(self._owners.get(content_hash), me, self._horizon)
         state.owner_answered(owner.earlier)
         self._owners[content_hash] = owner.stored()

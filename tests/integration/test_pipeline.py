@@ -12,12 +12,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from schemas import HEADER_SCHEMA, HEADER_SCHEMA_VERSION, SCHEMA_VERSION, RawPage, validate
+from streams.connection import client_options
 from streams.feed import feed
 from streams.process import process
 from streams.sources import read_pages
+from streams.topics import ANSWERS, BANDS, internal_topic
 from tests.integration.conftest import WORDS, Pipeline, documents, unique_page
 
 pytestmark = pytest.mark.integration
@@ -248,3 +250,41 @@ async def test_a_new_version_in_flight_decides_on_its_own_answers(pipeline: Pipe
     assert latest[article_id].get("duplicate_of") is None, "the new text copies nothing"
     copied = next(d for d in latest.values() if d["page_id"] == copy.page_id)
     assert (copied["duplicate_of"], copied["duplicate_kind"]) == (article_id, "exact")
+
+
+async def test_a_one_band_question_of_an_earlier_version_gets_a_one_band_answer(pipeline: Pipeline) -> None:
+    """Workers before the batched band questions sent one question per band (key: the band key)
+    and read one answer per band; what they left in flight is answered as they read it."""
+    band_key = f"07{uuid.uuid4().hex[:16]}"
+    first = ["2026-02-06T00:00:00+00:00", uuid.uuid4().hex]
+    second = ["2026-02-06T01:00:00+00:00", uuid.uuid4().hex]
+    settings = pipeline.settings
+    producer = AIOKafkaProducer(**client_options(settings), acks="all")
+    await producer.start()
+    try:
+        for ref in (first, second):
+            await producer.send_and_wait(
+                internal_topic(settings, BANDS), key=band_key.encode(), value=orjson.dumps({"ref": ref})
+            )
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        internal_topic(settings, ANSWERS), **client_options(settings), auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    answers: dict[str, object] = {}
+    try:
+        while len(answers) < 2:
+            pipeline.check_workers()
+            batches = await consumer.getmany(timeout_ms=30_000)
+            assert batches, f"answers so far: {answers}"
+            for records in batches.values():
+                answers.update(
+                    {(r.key or b"").decode(): orjson.loads(r.value or b"{}") for r in records
+                     if r.key in (first[1].encode(), second[1].encode())}
+                )  # fmt: skip
+    finally:
+        await consumer.stop()
+    assert answers[first[1]] == {"band": 7, "earlier": [], "later": [], "for": first}
+    assert answers[second[1]] == {"band": 7, "earlier": [first], "later": [], "for": second}

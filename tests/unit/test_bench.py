@@ -16,9 +16,11 @@ from streams.bench import (
     load_corpus,
     percentiles,
     raw_page,
+    records_between,
     state_bench,
     unique_copy,
 )
+from streams.config import Settings
 
 
 def test_without_the_shared_corpus_the_sample_crawl_is_used() -> None:
@@ -102,3 +104,12 @@ def test_core_ratios_compare_the_whole_core_and_extraction_alone_with_trafilatur
     assert rows["khabar / trafilatura"] == "2.0x"
     assert rows["khabar clean alone / trafilatura"] == "4.0x"
     assert core.to_dict()["clean_over_trafilatura"] == 4.0
+
+
+def test_records_are_split_into_what_workers_consume_and_produce() -> None:
+    settings = Settings(topic_prefix="p.", app_id="a")
+    before = {"p.raw-pages": 10, "p.a-bands": 100, "a-pending-changelog": 7, "p.articles": 3}
+    after = {"p.raw-pages": 12, "p.a-bands": 140, "a-pending-changelog": 50, "p.articles": 5}
+    consumed, produced = records_between(settings, before, after)
+    assert consumed == {"p.raw-pages": 2, "p.a-bands": 40}
+    assert produced == {"p.a-bands": 40, "a-pending-changelog": 43, "p.articles": 2}

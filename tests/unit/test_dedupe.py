@@ -15,6 +15,7 @@ from agents.dedupe.clusters import (
     Pending,
     answer_name,
     bucket_answer,
+    buckets_answer,
     owner_answer,
 )
 from agents.dedupe.near import BANDS, band_keys, shingles, signature
@@ -84,9 +85,9 @@ def test_pending_decides_only_when_every_answer_is_in_and_survives_json() -> Non
     state = Pending(me=me, content_hash="h")
     for band in range(BANDS):
         assert not state.complete
-        asked, _ = state.band_answered(band, [earlier] if band == 0 else [], [])
+        asked, _ = state.bands_answered_with([band], [earlier] if band == 0 else [], [])
         assert asked == ([earlier] if band == 0 else [])
-        state.band_answered(band, [earlier], [])  # a redelivered answer changes no decision
+        state.bands_answered_with([band], [earlier], [])  # a redelivered answer changes no decision
     state.owner_answered(None)
     assert not state.complete  # the verdict is still missing
     state.verdict(earlier[1], 0.9, earlier)
@@ -101,11 +102,27 @@ def test_a_repeated_band_answer_asks_again_what_the_first_one_asked() -> None:
     earlier = [("2026-02-06T00:00:00+00:00", "e" * 32), ("2026-02-06T00:30:00+00:00", "f" * 32)]
     later = [("2026-02-06T02:00:00+00:00", "l" * 32)]
     state = Pending(me=me, content_hash="h")
-    assert state.band_answered(0, earlier, later) == (earlier, later)
-    assert state.band_answered(1, earlier, later) == ([], [])  # asked and told once per document
+    assert state.bands_answered_with([0, 5], earlier, later) == (earlier, later)
+    assert state.bands_answered_with([1], earlier, later) == ([], [])  # asked and told once per document
     state.verdict(earlier[0][1], 0.9, earlier[0])
-    assert state.band_answered(0, earlier, later) == ([earlier[1]], later)  # a repeat: no verdict yet
+    # A repeat, alone or with the one-band answer of an older worker: asks what has no verdict yet.
+    assert state.bands_answered_with([0, 5], earlier, later) == ([earlier[1]], later)
+    assert state.bands_answered_with([5], earlier, later) == ([earlier[1]], later)
     assert state.asked == [e[1] for e in earlier] and state.told == [later[0][1]]
+    assert state.bands_answered == [0, 5, 1]
+
+
+def test_the_buckets_of_one_partition_answer_together_as_each_would_alone() -> None:
+    me = ("2026-02-06T01:00:00+00:00", "m" * 32)
+    e, f, g = (("2026-02-06T00:00:00+00:00", c * 32) for c in "efg")
+    later = ("2026-02-06T02:00:00+00:00", "l" * 32)
+    buckets = {"03aa": [e, later], "07bb": [e, f], "11cc": [], "15dd": [g, me]}
+    answer = buckets_answer(buckets, me, Horizon())
+    assert answer.bands == [3, 7, 11, 15]
+    assert answer.earlier == [e, f, g] and answer.later == [later]  # the union, each document once
+    alone = {key: bucket_answer(bucket, me, Horizon()) for key, bucket in buckets.items()}
+    assert answer.updated == {key: updated for key, (_, _, updated) in alone.items() if key != "15dd"}
+    assert buckets_answer({key: alone[key][2] for key in buckets}, me, Horizon()).updated == {}
 
 
 def test_the_owner_of_a_content_hash_answers_a_repeat_as_the_first_time() -> None:
@@ -145,14 +162,19 @@ def test_each_answer_has_one_name_whatever_its_delivery() -> None:
     names = [
         answer_name({"band": 7, "earlier": [], "later": []}),
         answer_name({"band": "7", "earlier": [["t", "x" * 32]], "later": []}),
+        answer_name({"bands": [12, 3, 7], "earlier": [], "later": []}),
+        answer_name({"bands": [3, 7, 12], "earlier": [["t", "x" * 32]], "later": [], "for": ["t", "m"]}),
         answer_name({"owner": None}),
         answer_name({"owner": ["t", "o" * 32]}),
         answer_name({"verdict": "c" * 32, "jaccard": 0.9, "canonical": ["t", "c" * 32]}),
         answer_name({"correct": ["t", "e" * 32], "jaccard": 1.0, "kind": "exact"}),
     ]
-    assert names == ["band:7", "band:7", "owner", "owner", f"verdict:{'c' * 32}", f"correct:{'e' * 32}"]
-    state = Pending(me=("t", "m" * 32), content_hash="h", decided_by=names[4])
-    assert Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict()))).decided_by == names[4]
+    assert names == [
+        "band:7", "band:7", "bands:3,7,12", "bands:3,7,12", "owner", "owner", f"verdict:{'c' * 32}",
+        f"correct:{'e' * 32}",
+    ]  # fmt: skip
+    state = Pending(me=("t", "m" * 32), content_hash="h", decided_by=names[6])
+    assert Pending.from_dict(orjson.loads(orjson.dumps(state.to_dict()))).decided_by == names[6]
 
 
 def test_a_late_earlier_document_repoints_a_later_canonical() -> None:
