@@ -905,13 +905,14 @@ class Stores:
         return sum(1 for key in keys if not key.startswith(b"__faust"))
 
     def memory_mb(self) -> dict[str, float]:
-        def total(prop: str) -> float:
-            return sum(db.property_int_value(prop) or 0 for dbs in self.dbs.values() for db in dbs) / MB
+        def values(prop: str) -> list[float]:
+            return [(db.property_int_value(prop) or 0) / MB for dbs in self.dbs.values() for db in dbs]
 
         return {
-            "memtables": total("rocksdb.cur-size-all-mem-tables"),
-            "block_cache": total("rocksdb.block-cache-usage"),
-            "table_readers": total("rocksdb.estimate-table-readers-mem"),
+            "memtables": sum(values("rocksdb.cur-size-all-mem-tables")),
+            # one cache shared by every store (streams/stores.py): each reports the same usage
+            "block_cache": max(values("rocksdb.block-cache-usage")),
+            "table_readers": sum(values("rocksdb.estimate-table-readers-mem")),
         }
 
     def close(self) -> None:
@@ -1163,8 +1164,8 @@ class Report:
             memory = state.memory_mb
             rows.append((
                 "state", f"store memory at {state.documents:,} docs ({state.partitions} partitions)",
-                f"memtables {memory['memtables']:.0f} MB, block cache {memory['block_cache']:.0f} MB, "
-                f"index and filters {memory['table_readers']:.0f} MB; "
+                f"shared cache {memory['block_cache']:.0f} MB (memtables {memory['memtables']:.0f} MB of "
+                f"it), index and filters outside it {memory['table_readers']:.0f} MB; "
                 f"process RSS +{memory['process_rss_growth']:.0f} MB",
             ))  # fmt: skip
         if self.soak is not None:
