@@ -865,9 +865,13 @@ class Stores:
     def decode(self, data: bytes) -> Any:
         return self._codecs.loads("json", data)
 
-    def db(self, table: str, key: str) -> Any:
+    def partition(self, key: str) -> int:
+        """The partition of a record with this key (Kafka's default partitioner)."""
         partition: int = self._partitioner(key.encode(), self._all_partitions, self._all_partitions)
-        return self.dbs[table][partition]
+        return partition
+
+    def db(self, table: str, key: str) -> Any:
+        return self.dbs[table][self.partition(key)]
 
     def get(self, table: str, key: str) -> Any:
         data = self.db(table, key).get(self.encode(key))
@@ -986,13 +990,12 @@ def document_operations(stores: Stores, state: DocumentState) -> tuple[dict[str,
     """What the worker's tables do for one new document (streams/app.py), timed per table:
 
     documents: on_document writes the article and its shingles once; pending: on_document
-    reads and writes the join state, then every answer (one per band and one from the
-    content-hash owner) reads and rewrites it (on_answer); lsh-buckets: each
-    band's bucket read and written; content-owners: the hash's owner read and written.
-    Returns (seconds, bytes written) per table; the bytes are what its changelog receives.
+    reads and writes the join state, then every answer (one per partition holding some of
+    its band keys, and one from the content-hash owner) reads and rewrites it (on_answer);
+    lsh-buckets: each band's bucket read and written; content-owners: the hash's owner read
+    and written. Returns (seconds, bytes written) per table; the bytes are what its
+    changelog receives.
     """
-    from agents.dedupe.near import BANDS
-
     seconds, written = {}, {}
     started = time.perf_counter()
     total = 0
@@ -1001,7 +1004,8 @@ def document_operations(stores: Stores, state: DocumentState) -> tuple[dict[str,
     started, total = time.perf_counter(), 0
     stores.get("pending", state.article_id)
     total += stores.put("pending", state.article_id, state.pending)
-    for _ in range(BANDS + 1):
+    band_partitions = {stores.partition(band) for band in state.bands}
+    for _ in range(len(band_partitions) + 1):
         stored = stores.get("pending", state.article_id)
         total += stores.put("pending", state.article_id, stored)
     seconds["pending"], written["pending"] = time.perf_counter() - started, total

@@ -69,10 +69,15 @@ def test_state_counts_every_table_entry_of_every_document() -> None:
     # the documents table holds each article's text and shingles: it dominates
     sizes = result.value_bytes
     assert sizes["documents"] > sizes["lsh-buckets"] > sizes["pending"] > sizes["content-owners"]
-    # every answer rewrites the small join state (BANDS + 2 writes), the article is written once
-    # (averages over the timed documents, which are not all of them: hence the margins)
+    # every answer rewrites the small join state (the document, one answer per partition of its
+    # bands, 2 here, and the owner's: 3 or 4 writes), the article is written once (averages over
+    # the timed documents, which are not all of them: hence the margins)
     changelog = result.changelog_bytes_per_document
-    assert changelog["pending"] > 5 * sizes["pending"] / result.documents
+    assert (
+        2.5 * sizes["pending"] / result.documents
+        < changelog["pending"]
+        < 4.5 * sizes["pending"] / result.documents
+    )
     assert changelog["documents"] < 2 * sizes["documents"] / result.documents
     assert [sample.documents for sample in result.samples] == sorted(s.documents for s in result.samples)
     rows = Report(state=result).rows()
