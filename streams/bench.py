@@ -839,7 +839,6 @@ class Stores:
     TABLES = ("documents", "pending", "lsh-buckets", "content-owners")
 
     def __init__(self, root: Path, partitions: int, memory_mb: int = Settings.store_memory_mb) -> None:
-        from aiokafka.partitioner import DefaultPartitioner
         from faust.serializers import codecs
 
         from streams.stores import BoundedRocksDBOptions, table_store_options
@@ -847,8 +846,6 @@ class Stores:
         self.root = root
         self.partitions = partitions
         self._codecs = codecs
-        self._partitioner = DefaultPartitioner()
-        self._all_partitions = list(range(partitions))
         options = BoundedRocksDBOptions(**table_store_options(memory_mb))
         root.mkdir(parents=True, exist_ok=True)
         self.dbs = {
@@ -867,8 +864,9 @@ class Stores:
 
     def partition(self, key: str) -> int:
         """The partition of a record with this key (Kafka's default partitioner)."""
-        partition: int = self._partitioner(key.encode(), self._all_partitions, self._all_partitions)
-        return partition
+        from streams.topics import key_partition
+
+        return key_partition(key.encode(), self.partitions)
 
     def db(self, table: str, key: str) -> Any:
         return self.dbs[table][self.partition(key)]
