@@ -24,6 +24,8 @@ raises, so Faust never acks-and-drops an event behind our back.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -33,6 +35,8 @@ from typing import Any
 import faust
 import orjson
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.transport.producer import ProducerBuffer
+from faust.types.tuples import FutureMessage
 
 from agents import StageError
 from agents.dedupe import Ref, document_ref
@@ -60,8 +64,43 @@ from streams.stores import STORE_SCHEME, table_store_options
 log = logging.getLogger(__name__)
 
 
+class HandoverBuffer(ProducerBuffer):
+    """Faust's producer buffer (table changelog writes wait here), which also knows about the
+    message it has taken out of its queue but not yet handed to aiokafka.
+
+    Handing over awaits: the changelog topic may be declared first (a round trip to the broker
+    on a table's first write after a start or a rebalance), and aiokafka may wait for metadata
+    or room in its batch. In that window the queue is empty and aiokafka's own flush knows
+    nothing of the message, so a commit could go ahead without it.
+    """
+
+    handing_over = 0
+
+    async def _send_pending(self, fut: FutureMessage) -> None:
+        self.handing_over += 1
+        try:
+            await super()._send_pending(fut)
+        finally:
+            self.handing_over -= 1
+
+    async def drain(self) -> None:
+        """Return once every message put here has been handed to aiokafka (or the buffer stops)."""
+        while (self.size or self.handing_over) and not self.should_stop:
+            self.message_sent.clear()
+            if self.size or self.handing_over:  # each handover ends with message_sent set
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.message_sent.wait(), timeout=1.0)
+
+
 class IdempotentProducer(faust_aiokafka.Producer):
     """Faust turns on acks=all and idempotence only inside transactions; we want them always."""
+
+    buffer: HandoverBuffer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.buffer = HandoverBuffer(loop=self.loop, beacon=self.beacon)
+        self.buffer.app = self.app
 
     def _settings_extra(self) -> dict[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
@@ -71,12 +110,12 @@ class IdempotentProducer(faust_aiokafka.Producer):
 
         Faust flushes the producer before it commits offsets, but its buffer flush (table
         writes are buffered: ``send_soon``) returns once 0.1 s pass without a message going
-        out, and the commit goes ahead. On a busy machine, at a rebalance, the partition's new
-        owner then recovered the table without the last writes whose events were committed
-        (a band answer lost, its document never decided: the rebalance fault test).
+        out, and it cannot see a message being handed over, so the commit went ahead. On a busy
+        machine, at a rebalance, the partition's new owner then recovered the table without
+        the last writes whose events were committed (a band answer lost, its document never
+        decided: the rebalance fault test).
         """
-        while self.buffer.size and not self.buffer.should_stop:
-            await self.buffer.flush()
+        await self.buffer.drain()
         await super().flush()
 
 
