@@ -24,8 +24,6 @@ raises, so Faust never acks-and-drops an event behind our back.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -34,9 +32,6 @@ from typing import Any
 
 import faust
 import orjson
-from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.transport.producer import ProducerBuffer
-from faust.types.tuples import FutureMessage
 
 from agents import StageError
 from agents.dedupe import Ref, document_ref
@@ -56,6 +51,7 @@ from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_he
 from streams import topics
 from streams.config import Settings
 from streams.connection import faust_credentials
+from streams.delivery import HOLE_PATIENCE_SECONDS, DeliveryTransport, GaplessConsumer
 from streams.lag import LagProbe
 from streams.metrics import PipelineMetrics
 from streams.state import SWEEP_MAX_LAG, Renew, renew_bucket, renew_document, renew_owners, sweep_step
@@ -64,71 +60,12 @@ from streams.stores import STORE_SCHEME, table_store_options
 log = logging.getLogger(__name__)
 
 
-class HandoverBuffer(ProducerBuffer):
-    """Faust's producer buffer (table changelog writes wait here), which also knows about the
-    message it has taken out of its queue but not yet handed to aiokafka.
-
-    Handing over awaits: the changelog topic may be declared first (a round trip to the broker
-    on a table's first write after a start or a rebalance), and aiokafka may wait for metadata
-    or room in its batch. In that window the queue is empty and aiokafka's own flush knows
-    nothing of the message, so a commit could go ahead without it.
-    """
-
-    handing_over = 0
-
-    async def _send_pending(self, fut: FutureMessage) -> None:
-        self.handing_over += 1
-        try:
-            await super()._send_pending(fut)
-        finally:
-            self.handing_over -= 1
-
-    async def drain(self) -> None:
-        """Return once every message put here has been handed to aiokafka (or the buffer stops)."""
-        while (self.size or self.handing_over) and not self.should_stop:
-            self.message_sent.clear()
-            if self.size or self.handing_over:  # each handover ends with message_sent set
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.message_sent.wait(), timeout=1.0)
-
-
-class IdempotentProducer(faust_aiokafka.Producer):
-    """Faust turns on acks=all and idempotence only inside transactions; we want them always."""
-
-    buffer: HandoverBuffer
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.buffer = HandoverBuffer(loop=self.loop, beacon=self.beacon)
-        self.buffer.app = self.app
-
-    def _settings_extra(self) -> dict[str, Any]:
-        return {"acks": "all", "enable_idempotence": True}
-
-    async def flush(self) -> None:
-        """Send everything buffered, table changelog records included, before returning.
-
-        Faust flushes the producer before it commits offsets, but its buffer flush (table
-        writes are buffered: ``send_soon``) returns once 0.1 s pass without a message going
-        out, and it cannot see a message being handed over, so the commit went ahead. On a busy
-        machine, at a rebalance, the partition's new owner then recovered the table without
-        the last writes whose events were committed (a band answer lost, its document never
-        decided: the rebalance fault test).
-        """
-        await self.buffer.drain()
-        await super().flush()
-
-
-class IdempotentTransport(faust_aiokafka.Transport):
-    Producer = IdempotentProducer
-
-
 class KhabarApp(faust.App):
-    def _new_transport(self) -> IdempotentTransport:
-        return IdempotentTransport(self.conf.broker_consumer, self)
+    def _new_transport(self) -> DeliveryTransport:
+        return DeliveryTransport(self.conf.broker_consumer, self)
 
-    def _new_producer_transport(self) -> IdempotentTransport:
-        return IdempotentTransport(self.conf.broker_producer, self)
+    def _new_producer_transport(self) -> DeliveryTransport:
+        return DeliveryTransport(self.conf.broker_producer, self)
 
 
 def dead_letter(
@@ -585,6 +522,19 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
             internal_lag[0] = sum(value for tp, value in lag.items() if tp.topic in internal_topics)
         except Exception as exc:  # the broker may be briefly away; the next tick retries
             log.warning("could not measure consumer lag: %s", exc)
+
+    @app.timer(interval=HOLE_PATIENCE_SECONDS / 2)  # type: ignore[misc]
+    async def refetch_dropped_records() -> None:
+        """Fetch again what the consumer dropped unprocessed around a rebalance (streams/delivery.py)."""
+        consumer = app.consumer
+        if app.rebalancing or not isinstance(consumer, GaplessConsumer):
+            return
+        for hole in await consumer.refetch_holes():
+            log.warning(
+                "%s[%s] offsets %s to %s were dropped unprocessed by the consumer; fetching them again (%d)",
+                hole.tp.topic, hole.tp.partition, hole.start, hole.end - 1, hole.refetches,
+            )  # fmt: skip
+            metrics.refetches.inc()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode types the sender generically
     async def count_rebalance(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -90,6 +90,11 @@ class PipelineMetrics:
             registry=r,
         )
         self.rebalances = Counter("khabar_rebalances", "Consumer-group rebalances completed.", registry=r)
+        self.refetches = Counter(
+            "khabar_refetches",
+            "Partitions sought back to records their consumer dropped unprocessed around a rebalance.",
+            registry=r,
+        )
         self.last_progress = Gauge(
             "khabar_last_progress_timestamp_seconds",
             "Unix time of the last event this worker finished processing.",

@@ -1,4 +1,4 @@
-"""The producer's flush waits for table writes that are being handed to aiokafka (streams/app.py)."""
+"""The producer's flush waits for table writes that are being handed to aiokafka (streams/delivery.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from streams.app import HandoverBuffer
+from streams.delivery import HandoverBuffer
 
 
 class SlowChannel:

@@ -1,0 +1,97 @@
+"""The consumer commits no further than it processed and fetches dropped records again
+(streams/delivery.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types.tuples import TP
+
+from streams.app import create_app
+from streams.config import Settings
+from streams.delivery import GaplessConsumer, Hole, HoleWatch
+
+ANSWERS = TP("t.answers", 2)
+
+
+@pytest.fixture
+def consumer(tmp_path: Any) -> Iterator[GaplessConsumer]:
+    """The app's consumer, not started: its offset bookkeeping is all these tests touch."""
+    app = create_app(Settings(data_dir=tmp_path))
+    consumer = app.consumer
+    assert isinstance(consumer, GaplessConsumer)
+    yield consumer
+
+
+def processed(consumer: GaplessConsumer, tp: TP, committed: int, acked: list[int]) -> None:
+    consumer._committed_offset[tp] = committed
+    consumer._acked[tp] = list(acked)
+    consumer._acked_index[tp] = set(acked)
+
+
+def record(offset: int) -> Any:
+    return SimpleNamespace(
+        topic=ANSWERS.topic, partition=ANSWERS.partition, offset=offset, timestamp=1_700_000_000_000,
+        timestamp_type=0, headers=[], key=b"k", value=b"v", checksum=None, serialized_key_size=1,
+        serialized_value_size=1,
+    )  # fmt: skip
+
+
+def test_the_commit_never_steps_over_one_record_not_processed(consumer: GaplessConsumer) -> None:
+    processed(consumer, ANSWERS, committed=134, acked=[135, 136])
+    assert consumer._new_offset(ANSWERS) is None
+    # what Faust itself does: commits 137, and offset 134 is never processed nor fetched again
+    processed(consumer, ANSWERS, committed=134, acked=[135, 136])
+    assert faust_aiokafka.Consumer._new_offset(consumer, ANSWERS) == 137
+    # nothing missing: the commit goes on
+    processed(consumer, ANSWERS, committed=134, acked=[134, 135, 136])
+    assert consumer._new_offset(ANSWERS) == 137
+
+
+def test_an_offset_known_to_be_absent_is_no_hole(consumer: GaplessConsumer) -> None:
+    processed(consumer, ANSWERS, committed=134, acked=[135, 136])
+    consumer._gap[ANSWERS].addi(134, 135)  # Faust saw the fetch skip it (a transaction marker)
+    assert consumer._new_offset(ANSWERS) == 137
+
+
+def test_a_hole_is_fetched_again_once_it_stayed_for_the_patience() -> None:
+    watch = HoleWatch(patience=10.0)
+    assert watch.due(ANSWERS, committed=117, first_acked=120, now=0.0) is None  # first seen
+    assert watch.due(ANSWERS, committed=117, first_acked=121, now=9.0) is None  # not yet
+    hole = watch.due(ANSWERS, committed=117, first_acked=120, now=10.0)
+    assert hole == Hole(ANSWERS, 117, 120, since=10.0, refetches=1)
+    assert watch.due(ANSWERS, committed=117, first_acked=120, now=15.0) is None  # waits again
+    assert watch.due(ANSWERS, committed=117, first_acked=120, now=20.0) == Hole(ANSWERS, 117, 120, 20.0, 2)
+    # the records came and were processed: the commit moved, the hole is gone
+    assert watch.due(ANSWERS, committed=125, first_acked=125, now=21.0) is None
+    assert ANSWERS not in watch.holes
+    # a new hole at another offset starts its own wait
+    assert watch.due(ANSWERS, committed=130, first_acked=131, now=22.0) is None
+    assert watch.due(ANSWERS, committed=130, first_acked=131, now=31.0) is None
+    assert watch.due(ANSWERS, committed=130, first_acked=131, now=32.0) is not None
+    watch.keep_only(set())  # revoked
+    assert watch.holes == {}
+
+
+def test_a_refetch_that_starts_past_the_hole_start_proves_those_offsets_absent(
+    consumer: GaplessConsumer,
+) -> None:
+    processed(consumer, ANSWERS, committed=134, acked=[137, 138])
+    consumer._refetching[ANSWERS] = Hole(ANSWERS, 134, 137, since=0.0)
+    consumer._to_message(ANSWERS, record(140))  # fetched before the seek: no evidence
+    assert ANSWERS in consumer._refetching and consumer._new_offset(ANSWERS) is None
+    consumer._to_message(ANSWERS, record(136))  # the first record from the hole's range
+    assert ANSWERS not in consumer._refetching
+    assert consumer._new_offset(ANSWERS) == 136  # 134 and 135 do not exist; 136 is to process
+
+
+def test_a_refetch_that_finds_the_record_waits_for_it(consumer: GaplessConsumer) -> None:
+    processed(consumer, ANSWERS, committed=134, acked=[137, 138])
+    consumer._refetching[ANSWERS] = Hole(ANSWERS, 134, 137, since=0.0)
+    message = consumer._to_message(ANSWERS, record(134))
+    assert message.offset == 134 and ANSWERS not in consumer._refetching
+    assert consumer._new_offset(ANSWERS) is None  # until 134 is processed
