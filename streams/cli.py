@@ -75,6 +75,9 @@ def broker_status() -> None:
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def worker(loglevel: str, log_format: str) -> None:
     """Run a pipeline worker (Faust) until stopped; scale with more workers and partitions."""
+    from streams.allocator import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread starts
     import faust
 
     from agents.language import load_models

@@ -1,0 +1,53 @@
+"""A worker caps glibc's malloc arenas (streams/allocator.py)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Eight threads allocating at once, then glibc's own report of its arenas (on stderr).
+THREADS = """
+import ctypes, sys, threading
+from streams.allocator import limit_malloc_arenas
+print("limited:", limit_malloc_arenas() if sys.argv[1] == "limit" else None, file=sys.stderr)
+kept = []
+def allocate():
+    kept.extend(bytes(5000) for _ in range(2000))
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+ctypes.CDLL(None).malloc_stats()
+"""
+
+
+def arenas(mode: str, **env: str) -> tuple[int, str]:
+    environment = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | env
+    result = subprocess.run(
+        [sys.executable, "-c", THREADS, mode], cwd=REPO, env=environment, capture_output=True,
+        text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return sum(line.startswith("Arena ") for line in result.stderr.splitlines()), result.stderr
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_threads_share_two_arenas() -> None:
+    unlimited, _ = arenas("none")
+    limited, report = arenas("limit")
+    assert "limited: True" in report
+    assert limited == 2 < unlimited
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_an_operators_setting_is_left_alone() -> None:
+    count, report = arenas("limit", MALLOC_ARENA_MAX="3")
+    assert "limited: False" in report
+    assert count == 3
