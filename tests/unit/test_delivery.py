@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,12 +19,11 @@ ANSWERS = TP("t.answers", 2)
 
 
 @pytest.fixture
-def consumer(tmp_path: Any) -> Iterator[GaplessConsumer]:
+def consumer(tmp_path: Path) -> GaplessConsumer:
     """The app's consumer, not started: its offset bookkeeping is all these tests touch."""
-    app = create_app(Settings(data_dir=tmp_path))
-    consumer = app.consumer
+    consumer = create_app(Settings(data_dir=tmp_path)).consumer
     assert isinstance(consumer, GaplessConsumer)
-    yield consumer
+    return consumer
 
 
 def processed(consumer: GaplessConsumer, tp: TP, committed: int, acked: list[int]) -> None:

@@ -23,7 +23,7 @@ def fill(options: RocksDBOptions, root: Path) -> tuple[float, list[float]]:
             dbs[n % STORES].put(f"key{n}".encode(), value + str(n).encode())
         for n in range(0, 60_000, 7):
             assert dbs[n % STORES].get(f"key{n}".encode()) == value + str(n).encode()
-        wait_for_flushes(dbs)
+        wait_for_background_work(dbs)
         memtables = sum(db.property_int_value("rocksdb.cur-size-all-mem-tables") for db in dbs) / MB
         cache = [db.property_int_value("rocksdb.block-cache-usage") / MB for db in dbs]
         return memtables, cache
@@ -32,7 +32,7 @@ def fill(options: RocksDBOptions, root: Path) -> tuple[float, list[float]]:
             db.close()
 
 
-def wait_for_flushes(dbs: list[Any], timeout: float = 60.0) -> None:
+def wait_for_background_work(dbs: list[Any], timeout: float = 60.0) -> None:
     """Until no store has a flush or compaction pending or running: RocksDB flushes and compacts
     in background threads, which lag behind the writes on a busy machine (the budget triggers
     flushes, it does not stall writers), and every level-0 file not yet compacted keeps its
@@ -45,7 +45,7 @@ def wait_for_flushes(dbs: list[Any], timeout: float = 60.0) -> None:
         "rocksdb.num-running-compactions",
     )
     while any(db.property_int_value(prop) for db in dbs for prop in props):
-        assert time.monotonic() < deadline, "flushes still pending"
+        assert time.monotonic() < deadline, "flushes or compactions still pending"
         time.sleep(0.05)
 
 
