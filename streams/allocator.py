@@ -1,7 +1,8 @@
 """The worker process's memory allocator: fewer glibc malloc arenas.
 
-glibc gives every thread that allocates under contention an arena of its own, up to eight per
-core, and returns little of an arena's freed memory to the system. A worker has the event
+glibc gives a thread that allocates an arena of its own (up to eight per core; eight Python
+threads allocating made six, tests/unit/test_allocator.py), and returns little of an arena's
+freed memory to the system. A worker has the event
 loop, Faust's consumer thread, and RocksDB's flush and compaction threads allocating and
 freeing blocks of every size, so its resident memory keeps growing after the data it holds
 has stopped growing. Two arenas (what ``MALLOC_ARENA_MAX=2`` sets) bound that.

@@ -28,7 +28,7 @@ import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
@@ -526,10 +526,9 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     @app.timer(interval=HOLE_PATIENCE_SECONDS / 2)  # type: ignore[misc]
     async def refetch_dropped_records() -> None:
         """Fetch again what the consumer dropped unprocessed around a rebalance (streams/delivery.py)."""
-        consumer = app.consumer
-        if app.rebalancing or not isinstance(consumer, GaplessConsumer):
+        if app.rebalancing:
             return
-        for hole in await consumer.refetch_holes():
+        for hole in await cast(GaplessConsumer, app.consumer).refetch_holes():
             log.warning(
                 "%s[%s] offsets %s to %s were dropped unprocessed by the consumer; fetching them again (%d)",
                 hole.tp.topic, hole.tp.partition, hole.start, hole.end - 1, hole.refetches,

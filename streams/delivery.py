@@ -88,7 +88,7 @@ class Hole:
     tp: TP
     start: int
     end: int
-    since: float  # when it was first seen (monotonic seconds)
+    since: float  # when it was first seen, or last fetched again (monotonic seconds)
     refetches: int = 0
 
 
@@ -142,8 +142,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
             and not self._gap[tp].overlaps(committed)
         ):
             return None  # Faust would commit past the record at ``committed``, never processed
-        new: int | None = super()._new_offset(tp)
-        return new
+        return super()._new_offset(tp)
 
     def _to_message(self, tp: TP, record: Any) -> Any:
         hole = self._refetching.get(tp)
