@@ -49,13 +49,14 @@ from agents.dedupe.near import jaccard
 from agents.pipeline import analyze, fingerprint
 from schemas import Article, DeadLetter, RawPage, SchemaError, Stage, message_headers
 from streams import topics
+from streams.allocator import malloc_usage
 from streams.config import Settings
 from streams.connection import faust_credentials
 from streams.delivery import HOLE_PATIENCE_SECONDS, DeliveryTransport, GaplessConsumer
 from streams.lag import LagProbe
 from streams.metrics import PipelineMetrics
 from streams.state import SWEEP_MAX_LAG, Renew, renew_bucket, renew_document, renew_owners, sweep_step
-from streams.stores import STORE_SCHEME, table_store_options
+from streams.stores import STORE_SCHEME, store_memory, table_store_options
 
 log = logging.getLogger(__name__)
 
@@ -548,6 +549,7 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         is_ready()
+        metrics.set_memory(store_memory(settings.store_memory_mb) | malloc_usage())
         return web.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
 
     @app.page("/health/live")

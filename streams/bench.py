@@ -25,7 +25,8 @@ Three parts, each optional (``--part``):
   stores hold. Scaled linearly to 1 M documents when fewer were measured.
 * ``soak`` (only when asked: it runs ``--soak-minutes``, 30 by default) — one worker fed
   unique pages at a steady ``--soak-rate`` for that long; its RSS (VmRSS) sampled every
-  ``SOAK_SAMPLE_SECONDS``: start, end, peak, and the growth rate over the second half.
+  ``SOAK_SAMPLE_SECONDS``: start, end, peak, and the growth rate over the second half; the
+  same for each part of its memory it reports (``khabar_memory_bytes`` on its /metrics).
   With ``--soak-state-documents N`` the worker starts on N documents of dedupe state written
   into its own table stores beforehand (the RSS of a worker holding 1 M documents).
 
@@ -61,6 +62,7 @@ from typing import Any
 
 import lxml.html  # type: ignore[import-untyped]  # lxml ships no type information
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import RawPage
 from streams.config import Settings
@@ -655,21 +657,65 @@ class SoakResult:
     peak_rss_mb: float  # the worker's VmHWM at the end
     state_documents: int = 0  # documents of dedupe state written into its tables before it started
     state_documents_after: int = 0  # documents in its documents table after the run
+    # (seconds since the start, {part: MB}) from the worker's khabar_memory_bytes, with the RSS
+    memory_parts_mb: list[tuple[float, dict[str, float]]] = field(default_factory=list)
 
     @property
     def growth_mb_per_10_minutes(self) -> float:
         """Least-squares slope of RSS over the second half (after the state warmed up)."""
-        half = self.rss_mb[len(self.rss_mb) // 2 :]
-        if len(half) < 2:
-            return 0.0
-        mean_t = sum(t for t, _ in half) / len(half)
-        mean_m = sum(m for _, m in half) / len(half)
-        spread = sum((t - mean_t) ** 2 for t, _ in half)
-        slope = sum((t - mean_t) * (m - mean_m) for t, m in half) / spread if spread else 0.0
-        return 600 * slope
+        return second_half_growth(self.rss_mb)
+
+    def parts_growth(self) -> dict[str, tuple[float, float, float]]:
+        """Each memory part's first and last reading and its second-half growth per 10 minutes."""
+        if not self.memory_parts_mb:
+            return {}
+        first, last = self.memory_parts_mb[0][1], self.memory_parts_mb[-1][1]
+        growth = {
+            part: second_half_growth([(t, parts.get(part, 0.0)) for t, parts in self.memory_parts_mb])
+            for part in last
+        }
+        return {part: (first.get(part, 0.0), last[part], growth[part]) for part in last}
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "growth_mb_per_10_minutes": self.growth_mb_per_10_minutes}
+
+
+def second_half_growth(samples: Sequence[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB) samples over their second half, in MB per 10 minutes."""
+    half = samples[len(samples) // 2 :]
+    if len(half) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in half) / len(half)
+    mean_m = sum(m for _, m in half) / len(half)
+    spread = sum((t - mean_t) ** 2 for t, _ in half)
+    slope = sum((t - mean_t) * (m - mean_m) for t, m in half) / spread if spread else 0.0
+    return 600 * slope
+
+
+def memory_parts_mb(port: int) -> dict[str, float]:
+    """A worker's own account of its memory (``khabar_memory_bytes`` by part), in MB; {} if it
+    does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except (urllib.error.URLError, OSError):
+        return {}
+    return memory_parts_from(text)
+
+
+def memory_parts_from(exposition: str) -> dict[str, float]:
+    """``khabar_memory_bytes`` by part and the resident set, in MB, from a /metrics text."""
+    parts = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == "khabar_memory_bytes":
+                parts[sample.labels["part"]] = sample.value / MB
+            elif sample.name == "process_resident_memory_bytes":
+                parts["rss"] = sample.value / MB
+    if {"rss", "malloc_in_use", "malloc_free"} <= parts.keys():
+        # pymalloc's arenas (Python's small objects), the libraries' code and data, thread stacks
+        parts["rss_outside_malloc"] = parts["rss"] - parts["malloc_in_use"] - parts["malloc_free"]
+    return parts
 
 
 async def _soak_run(
@@ -686,6 +732,7 @@ async def _soak_run(
         await watch.wait_for([p.page_id for p in warm], 300, workers.alive)
         started = time.monotonic()
         samples = [(0.0, memory_mb(pid, "VmRSS"))]
+        parts = [(0.0, memory_parts_mb(workers.ports[0]))]
         published: dict[str, int] = {}
         chunk = max(1, round(rate * SOAK_SAMPLE_SECONDS))
         while time.monotonic() - started < 60 * minutes:
@@ -695,7 +742,9 @@ async def _soak_run(
             pages = pages_for(corpus, chunk, "soak", len(published))
             published.update(await publish(settings, pages, rate=rate))
             samples.append((time.monotonic() - started, memory_mb(pid, "VmRSS")))
-            print(f"  soak: {len(published)} pages, RSS {samples[-1][1]:.0f} MB", file=sys.stderr)
+            parts.append((samples[-1][0], memory_parts_mb(workers.ports[0])))
+            shown = ", ".join(f"{part} {mb:.0f}" for part, mb in parts[-1][1].items())
+            print(f"  soak: {len(published)} pages, RSS {samples[-1][1]:.0f} MB ({shown})", file=sys.stderr)
         await watch.wait_for(list(published), 60 + len(published) / rate, workers.alive)
         return SoakResult(
             minutes=minutes,
@@ -705,6 +754,7 @@ async def _soak_run(
             latency_ms=percentiles([watch.out_ms[p] - at for p, at in published.items()]),
             dead_letters=watch.dead_letters,
             peak_rss_mb=memory_mb(pid, "VmHWM"),
+            memory_parts_mb=[(t, reading) for t, reading in parts if reading],
         )
 
 
@@ -1182,6 +1232,11 @@ class Report:
                 f"start {rss[0]:.0f} MB, end {rss[-1]:.0f} MB, peak (VmHWM) {soak.peak_rss_mb:.0f} MB; "
                 f"second half {soak.growth_mb_per_10_minutes:+.1f} MB per 10 min",
             ))  # fmt: skip
+            for name, (start, end, growth) in soak.parts_growth().items():
+                rows.append((
+                    part, f"worker memory: {name}",
+                    f"start {start:.0f} MB, end {end:.0f} MB; second half {growth:+.1f} MB per 10 min",
+                ))  # fmt: skip
             if soak.state_documents:
                 rows.append((
                     part, "documents table after the run",

@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 
 from schemas import Article
 
@@ -103,6 +103,15 @@ class PipelineMetrics:
         self.ready = Gauge(
             "khabar_worker_ready", "1 when partitions are assigned and tables recovered.", registry=r
         )
+        self.memory = Gauge(
+            "khabar_memory_bytes",
+            "Where the worker's memory is, by part: the table stores' shared cache (memtables included),"
+            " their memtables, their SST readers outside the cache; malloc's blocks in use and freed"
+            " blocks it keeps.",
+            ["part"],
+            registry=r,
+        )
+        ProcessCollector(registry=r)  # process_resident_memory_bytes, process_cpu_seconds_total, ...
         self._last_progress_monotonic = time.monotonic()
         self._lag_total: int | None = None
 
@@ -141,6 +150,10 @@ class PipelineMetrics:
         for (topic, partition), value in lag.items():
             self.consumer_lag.labels(topic, str(partition)).set(value)
         self._lag_total = sum(lag.values())
+
+    def set_memory(self, parts: dict[str, int]) -> None:
+        for part, value in parts.items():
+            self.memory.labels(bounded(part)).set(value)
 
     # -- health --------------------------------------------------------------------------
     def is_live(self) -> bool:

@@ -14,6 +14,7 @@ buffer manager, so RocksDB's memory is bounded by the budget, not by the state.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
 import rocksdict
@@ -23,6 +24,7 @@ from faust.stores.rocksdb import Store as RocksDBStore
 
 STORE_SCHEME = "khabar-rocksdb"  # the app's store URL: ``khabar-rocksdb://``
 MB = 1024 * 1024
+TABLE_READERS = "rocksdb.estimate-table-readers-mem"  # SST readers' memory outside the cache
 
 
 def table_store_options(memory_mb: int) -> dict[str, int]:
@@ -67,6 +69,29 @@ class BoundedStore(RocksDBStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rocksdb_options = BoundedRocksDBOptions(**(self.options or {}))
+        _open_stores.add(self)
+
+    def table_readers_memory(self) -> int:
+        """Bytes its partitions' open SST files hold outside the cache."""
+        return sum(db.property_int_value(TABLE_READERS) or 0 for db in list(self._dbs.values()))
+
+
+_open_stores: weakref.WeakSet[BoundedStore] = weakref.WeakSet()
+
+
+def store_memory(memory_mb: int) -> dict[str, int]:
+    """What the process's table stores hold in memory, in bytes, for the worker's metrics.
+
+    ``store_cache``: the shared cache's usage, the memtables and index and filter blocks
+    included (bounded by ``memory_mb``); ``store_memtables``: the memtables' part of it;
+    ``store_table_readers``: what the open SST files keep outside the cache.
+    """
+    cache, manager = shared_memory(memory_mb * MB)
+    return {
+        "store_cache": cache.get_usage(),
+        "store_memtables": manager.get_usage(),
+        "store_table_readers": sum(store.table_readers_memory() for store in list(_open_stores)),
+    }
 
 
 STORES.aliases[STORE_SCHEME] = f"{__name__}:BoundedStore"

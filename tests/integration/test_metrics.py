@@ -105,6 +105,20 @@ async def test_metrics_count_what_happened(loaded_worker: Pipeline) -> None:
     assert values[("khabar_end_to_end_seconds_count", ())] >= pages
     assert values[("khabar_worker_ready", ())] == 1
     assert values[("khabar_last_progress_timestamp_seconds", ())] > 0
+    # where the memory is: the pages' table writes sit in memtables charged to the stores' one
+    # cache, which is inside malloc's blocks in use, which are inside the resident set
+    memory = {
+        dict(labels)["part"]: v for (name, labels), v in values.items() if name == "khabar_memory_bytes"
+    }
+    assert memory.keys() == {
+        "store_cache",
+        "store_memtables",
+        "store_table_readers",
+        "malloc_in_use",
+        "malloc_free",
+    }
+    assert 0 < memory["store_memtables"] <= memory["store_cache"] <= 1.2 * 64 * 2**20
+    assert memory["store_cache"] < memory["malloc_in_use"] < values[("process_resident_memory_bytes", ())]
     status, _ = await get(f"{base}/health/live")
     assert status == 200
 

@@ -51,3 +51,16 @@ def test_an_operators_setting_is_left_alone() -> None:
     count, report = arenas("limit", MALLOC_ARENA_MAX="3")
     assert "limited: False" in report
     assert count == 3
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_malloc_usage_counts_blocks_held_and_freed() -> None:
+    from streams.allocator import malloc_usage
+
+    before = malloc_usage()
+    held = [bytearray(100_000) for _ in range(300)]  # 30 MB in blocks malloc keeps in its heap
+    during = malloc_usage()
+    assert during["malloc_in_use"] - before["malloc_in_use"] >= 29_000_000
+    del held
+    after = malloc_usage()
+    assert during["malloc_in_use"] - after["malloc_in_use"] >= 29_000_000

@@ -14,6 +14,7 @@ from streams.bench import (
     SoakResult,
     corpus_directories,
     load_corpus,
+    memory_parts_from,
     percentiles,
     raw_page,
     records_between,
@@ -21,6 +22,7 @@ from streams.bench import (
     unique_copy,
 )
 from streams.config import Settings
+from streams.metrics import PipelineMetrics
 
 
 def test_without_the_shared_corpus_the_sample_crawl_is_used() -> None:
@@ -98,6 +100,28 @@ def test_soak_growth_is_the_slope_of_the_second_half() -> None:
     assert rss_row[2] == "start 300 MB, end 300 MB, peak (VmHWM) 301 MB; second half +0.0 MB per 10 min"
     assert "5.0 pages/s" in rss_row[1]
     assert latency_row[2] == "p50 1 / p95 2 / p99 3 ms"
+
+
+def test_soak_reads_the_workers_memory_parts_and_their_growth() -> None:
+    metrics = PipelineMetrics()
+    metrics.set_memory({"store_cache": 4 * 2**20, "malloc_in_use": 12 * 2**20, "malloc_free": 3 * 2**20})
+    parts = memory_parts_from(metrics.exposition().decode())
+    assert parts["store_cache"] == 4 and parts["malloc_in_use"] == 12
+    assert parts["rss"] > 15  # this process's own resident set (ProcessCollector)
+    assert parts["rss_outside_malloc"] == parts["rss"] - 15
+    # the cache fills, then holds; malloc's blocks grow 2 MB a minute throughout
+    readings = [
+        (60.0 * m, {"store_cache": min(10.0 * m, 40), "malloc_in_use": 100 + 2.0 * m}) for m in range(11)
+    ]
+    soak = SoakResult(minutes=10, rate=5, pages=3000, rss_mb=[(t, 300.0) for t, _ in readings],
+                      latency_ms={"p50": 1, "p95": 2, "p99": 3},
+                      dead_letters=0, peak_rss_mb=300, memory_parts_mb=readings)  # fmt: skip
+    growth = soak.parts_growth()
+    assert growth["store_cache"] == (0.0, 40.0, 0.0)
+    assert growth["malloc_in_use"][:2] == (100.0, 120.0)
+    assert abs(growth["malloc_in_use"][2] - 20.0) < 1e-9
+    rows = {measure: value for _, measure, value in Report(soak=soak).rows()}
+    assert rows["worker memory: store_cache"] == "start 0 MB, end 40 MB; second half +0.0 MB per 10 min"
 
 
 def test_core_ratios_compare_the_whole_core_and_extraction_alone_with_trafilatura() -> None:
