@@ -11,11 +11,16 @@ document never decided). :class:`IdempotentProducer` waits for both.
 Consuming. Around a rebalance, Faust's consumer drops records it has already fetched (its
 fetch loop breaks off a batch when the flow stops or the group generation changes), and
 its commit then steps over a hole of exactly one offset (``Consumer._new_offset`` allows
-it): the record is never processed and never redelivered. Two or more dropped records
-stop the partition's commits instead, until the next rebalance. :class:`GaplessConsumer`
-never commits past an offset it has not processed, and :meth:`GaplessConsumer.refetch_holes`
-seeks a partition back to such an offset once it has stayed missing for a while, so the
-record comes again (the agents take a repeat as a repeat: at least once).
+it), and over a hole of any size on a partition with no commit yet, or with offset 0
+committed (both are None to Faust): the record is never processed and never redelivered.
+That is the first records of every partition of a new consumer group: a replay under a new
+``KHABAR_APP_ID``, or a first deployment whose workers start one after another. Elsewhere,
+two or more dropped records stop the partition's commits instead, until the next rebalance.
+:class:`GaplessConsumer` never commits past an offset it has not processed (on a partition
+with no commit, the log's first offset when it was assigned is where processing starts),
+and :meth:`GaplessConsumer.refetch_holes` seeks a partition back to such an offset once it
+has stayed missing for a while, so the record comes again (the agents take a repeat as a
+repeat: at least once).
 """
 
 from __future__ import annotations
@@ -131,17 +136,30 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         # partition -> its hole, while fetching it again: the first record that comes from the
         # hole's range tells which of the hole's offsets exist
         self._refetching: dict[TP, Hole] = {}
+        # partition with no commit (or offset 0 committed) -> the log's first offset when it
+        # was assigned: where its processing starts (once Faust commits, its commit is)
+        self._log_start: dict[TP, int] = {}
+
+    def next_to_process(self, tp: TP) -> int | None:
+        """The partition's first offset not yet processed and committed, if known."""
+        committed = self._committed_offset.get(tp)
+        return committed if committed is not None else self._log_start.get(tp)
+
+    async def perform_seek(self) -> None:
+        """Faust seeks the assigned partitions to their commits as a rebalance ends (before the
+        flow resumes); the partitions without one start at the log's first offset."""
+        await super().perform_seek()
+        assigned = self.assignment()
+        self._log_start = {tp: offset for tp, offset in self._log_start.items() if tp in assigned}
+        fresh = [tp for tp in assigned if self._committed_offset.get(tp) is None]
+        if fresh:
+            self._log_start.update(await self.earliest_offsets(*fresh))
 
     def _new_offset(self, tp: TP) -> int | None:
-        committed = self._committed_offset[tp]
+        start = self.next_to_process(tp)
         acked = self._acked[tp]
-        if (
-            committed is not None
-            and acked
-            and min(acked) == committed + 1
-            and not self._gap[tp].overlaps(committed)
-        ):
-            return None  # Faust would commit past the record at ``committed``, never processed
+        if start is not None and acked and min(acked) > start and not self._gap[tp].overlaps(start):
+            return None  # Faust would commit past the record at ``start``, never processed
         return super()._new_offset(tp)
 
     def _to_message(self, tp: TP, record: Any) -> Any:
@@ -168,7 +186,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         due = []
         for tp in sorted(assigned):
             acked = self._acked.get(tp)
-            hole = self.hole_watch.due(tp, self._committed_offset.get(tp), min(acked) if acked else None, now)
+            hole = self.hole_watch.due(tp, self.next_to_process(tp), min(acked) if acked else None, now)
             if hole is not None:
                 self._refetching[tp] = hole
                 await self.seek(tp, hole.start)

@@ -26,7 +26,7 @@ def consumer(tmp_path: Path) -> GaplessConsumer:
     return consumer
 
 
-def processed(consumer: GaplessConsumer, tp: TP, committed: int, acked: list[int]) -> None:
+def processed(consumer: GaplessConsumer, tp: TP, committed: int | None, acked: list[int]) -> None:
     consumer._committed_offset[tp] = committed
     consumer._acked[tp] = list(acked)
     consumer._acked_index[tp] = set(acked)
@@ -94,3 +94,49 @@ def test_a_refetch_that_finds_the_record_waits_for_it(consumer: GaplessConsumer)
     message = consumer._to_message(ANSWERS, record(134))
     assert message.offset == 134 and ANSWERS not in consumer._refetching
     assert consumer._new_offset(ANSWERS) is None  # until 134 is processed
+
+
+def test_a_partition_with_no_commit_starts_at_the_logs_first_offset(consumer: GaplessConsumer) -> None:
+    # a new group's first records dropped: Faust holds None for "no commit" (and for 0)
+    processed(consumer, ANSWERS, committed=None, acked=[3, 4, 5])
+    assert faust_aiokafka.Consumer._new_offset(consumer, ANSWERS) == 6  # Faust: 0 to 2 are lost
+    processed(consumer, ANSWERS, committed=None, acked=[3, 4, 5])
+    consumer._log_start[ANSWERS] = 0  # what perform_seek read as the partition was assigned
+    assert consumer.next_to_process(ANSWERS) == 0
+    assert consumer._new_offset(ANSWERS) is None
+    consumer.hole_watch.patience = 0.0
+    consumer.hole_watch.due(ANSWERS, consumer.next_to_process(ANSWERS), 3, now=0.0)  # first seen
+    assert consumer.hole_watch.due(ANSWERS, 0, 3, now=1.0) == Hole(ANSWERS, 0, 3, since=1.0, refetches=1)
+    # fetched again and processed: the commit goes on
+    processed(consumer, ANSWERS, committed=None, acked=[0, 1, 2, 3, 4, 5])
+    assert consumer._new_offset(ANSWERS) == 6
+    # retention deleted the log's head: the first offset is later, and only it is waited for
+    processed(consumer, ANSWERS, committed=None, acked=[41, 42])
+    consumer._log_start[ANSWERS] = 40
+    assert consumer._new_offset(ANSWERS) is None
+    consumer._acked[ANSWERS].insert(0, 40)
+    assert consumer._new_offset(ANSWERS) == 43
+    # a commit of its own takes over from the log's first offset
+    processed(consumer, ANSWERS, committed=43, acked=[43])
+    assert consumer.next_to_process(ANSWERS) == 43 and consumer._new_offset(ANSWERS) == 44
+
+
+async def test_perform_seek_reads_the_first_offset_of_partitions_with_no_commit(
+    consumer: GaplessConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    committed, fresh, revoked = TP("t.answers", 0), TP("t.answers", 1), TP("t.answers", 3)
+    consumer._log_start[revoked] = 7
+
+    async def seek_to_committed(self: Any) -> None:
+        processed(consumer, committed, committed=120, acked=[])
+
+    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
+        assert partitions == (fresh,)
+        return {fresh: 55}
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "perform_seek", seek_to_committed)
+    monkeypatch.setattr(consumer, "assignment", lambda: {committed, fresh})
+    monkeypatch.setattr(consumer, "earliest_offsets", earliest_offsets)
+    await consumer.perform_seek()
+    assert consumer._log_start == {fresh: 55}
+    assert consumer.next_to_process(fresh) == 55 and consumer.next_to_process(committed) == 120
