@@ -85,3 +85,23 @@ def test_store_memory_reads_the_shared_cache_and_every_open_store(tmp_path: Path
     readers = [db.property_int_value("rocksdb.estimate-table-readers-mem") for db in dbs]
     assert min(readers) > 0
     assert after["store_table_readers"] == sum(readers)
+
+
+def test_a_store_opened_again_keeps_the_shared_cache_and_its_bloom_filter(tmp_path: Path) -> None:
+    budget_mb = 40  # a budget of this test's own
+    options = BoundedRocksDBOptions(**table_store_options(budget_mb))
+    path = tmp_path / "store.db"
+    db = options.open(path)
+    db.put(b"key", b"value")
+    db.flush()
+    db.close()
+    db = options.open(path)  # a worker restarting on its state
+    try:
+        assert db.get(b"key") == b"value"
+        assert db.property_int_value("rocksdb.block-cache-capacity") == budget_mb * MB
+        # RocksDB's log of the options it opened the store with (the default, if lost: 8 MB
+        # of cache of the store's own, "filter_policy: nullptr")
+        opened = (path / "LOG").read_text()
+        assert "filter_policy: bloomfilter" in opened and f"capacity : {budget_mb * MB}" in opened
+    finally:
+        db.close()
