@@ -373,13 +373,15 @@ def bench(
 ) -> None:  # fmt: skip
     """Measure the pipeline: offline core vs trafilatura, end to end through Kafka, dedupe state."""
     from streams import bench as benchmark
+    from streams.run import stop_on_sigterm
 
-    report = benchmark.run_bench(
-        parts or ("core", "stream", "state"), corpus=corpus, pages=pages, stream_corpus=stream_corpus,
-        stream_pages=stream_pages, workers=workers or (1, 2), paced_seconds=paced_seconds,
-        partitions=partitions, state_documents=state_documents, profile_dir=profile_dir,
-        soak_minutes=soak_minutes, soak_rate=soak_rate, soak_state_documents=soak_state_documents,
-    )  # fmt: skip
+    with stop_on_sigterm():  # the brokers and workers it starts are stopped, not left running
+        report = benchmark.run_bench(
+            parts or ("core", "stream", "state"), corpus=corpus, pages=pages, stream_corpus=stream_corpus,
+            stream_pages=stream_pages, workers=workers or (1, 2), paced_seconds=paced_seconds,
+            partitions=partitions, state_documents=state_documents, profile_dir=profile_dir,
+            soak_minutes=soak_minutes, soak_rate=soak_rate, soak_state_documents=soak_state_documents,
+        )  # fmt: skip
     for name, summary in report.profiles.items():
         click.echo(f"--- profile: {name}\n{summary}")
     click.echo(report.table())

@@ -3,7 +3,7 @@
 Without ``KHABAR_BROKER`` it starts a private local Apache Kafka (unless one started by
 ``khabar broker start`` is already answering), starts a worker process, feeds the given
 paths, and prints every article as it is published. Everything it started is stopped on
-Ctrl-C, or, with ``--once``, when every fed page has come out.
+Ctrl-C or SIGTERM, or, with ``--once``, when every fed page has come out.
 """
 
 from __future__ import annotations
@@ -30,6 +30,21 @@ from streams.tail import Output, describe, end_offsets, follow
 from streams.topics import ensure_topics
 
 SAMPLE_CRAWL = Path(__file__).resolve().parent / "sample_crawl"
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager stopping the job) stops it as Ctrl-C does: the
+    broker and worker it started run in sessions of their own, so they would outlive it."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
@@ -144,6 +159,7 @@ def run(paths: list[str], *, once: bool, timeout: float) -> int:
         workdir = Path(tmp)
         try:
             with (
+                stop_on_sigterm(),
                 broker_for(settings, workdir) as ready,
                 worker_process(ready, workdir / "worker.log") as worker,
             ):
