@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.transport.producer import ProducerBuffer
 from faust.types.tuples import TP, FutureMessage
 
+log = logging.getLogger(__name__)
 HOLE_PATIENCE_SECONDS = 10.0  # how long an offset may stay missing before it is fetched again
 
 
@@ -153,7 +155,10 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         self._log_start = {tp: offset for tp, offset in self._log_start.items() if tp in assigned}
         fresh = [tp for tp in assigned if self._committed_offset.get(tp) is None]
         if fresh:
-            self._log_start.update(await self.earliest_offsets(*fresh))
+            try:
+                self._log_start.update(await self.earliest_offsets(*fresh))
+            except Exception as exc:  # the broker briefly away: those heads go unwatched, as in Faust
+                log.warning("could not read the first offsets of %d partitions: %r", len(fresh), exc)
 
     def _new_offset(self, tp: TP) -> int | None:
         start = self.next_to_process(tp)

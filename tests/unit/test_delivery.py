@@ -140,3 +140,19 @@ async def test_perform_seek_reads_the_first_offset_of_partitions_with_no_commit(
     await consumer.perform_seek()
     assert consumer._log_start == {fresh: 55}
     assert consumer.next_to_process(fresh) == 55 and consumer.next_to_process(committed) == 120
+
+
+async def test_perform_seek_goes_on_when_the_first_offsets_cannot_be_read(
+    consumer: GaplessConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seek_to_committed(self: Any) -> None:
+        return None
+
+    async def broker_away(*partitions: TP) -> dict[TP, int]:
+        raise ConnectionError("broker away")
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "perform_seek", seek_to_committed)
+    monkeypatch.setattr(consumer, "assignment", lambda: {ANSWERS})
+    monkeypatch.setattr(consumer, "earliest_offsets", broker_away)
+    await consumer.perform_seek()  # no exception: the rebalance completes
+    assert consumer.next_to_process(ANSWERS) is None
