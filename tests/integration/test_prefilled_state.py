@@ -1,7 +1,8 @@
 """`khabar bench --soak-state-documents` writes dedupe state straight into a worker's table
 stores; this proves a worker started on them finds that state where and as it keeps its own
-(store paths, key encoding, the partition of each key). Were any of them wrong, the bench
-would measure a worker holding state it never reads."""
+(store paths, key encoding, the partition of each key), and opens them with its own options.
+Were any of them wrong, the bench would measure a worker holding state it never reads, or
+reads without its memory budget."""
 
 from __future__ import annotations
 
@@ -81,3 +82,12 @@ async def test_a_worker_reads_state_written_into_its_stores(kafka: str, tmp_path
         for key, p in later.items()
     }
     assert found == {key: (earlier_ids[key], key[0], 1.0) for key in later}
+    # The worker opened stores that existed already with its own options: the shared cache of
+    # the memory budget and bloom filters (RocksDB's log of each store's last opening), not
+    # the defaults an existing store's OPTIONS file gives back.
+    budget = pipeline.settings.store_memory_mb * 2**20
+    logs = sorted(worker_tabledir(pipeline.settings, pipeline.settings.data_dir).glob("*.db/LOG"))
+    assert len(logs) == 4 * 3
+    for log in logs:
+        opened = log.read_text(errors="replace")
+        assert f"capacity : {budget}" in opened and "filter_policy: bloomfilter" in opened, log
