@@ -14,6 +14,7 @@ import ctypes
 import functools
 import os
 import platform
+from collections.abc import Callable
 
 M_ARENA_MAX = -8  # mallopt parameter number, from glibc's malloc.h
 WORKER_ARENAS = 2
@@ -32,7 +33,7 @@ class MallInfo2(ctypes.Structure):
 
 
 @functools.cache
-def _mallinfo2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _mallinfo2() -> Callable[[], MallInfo2] | None:
     if platform.libc_ver()[0] != "glibc":
         return None
     function = getattr(ctypes.CDLL(None), "mallinfo2", None)
