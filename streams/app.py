@@ -549,7 +549,8 @@ def create_app(settings: Settings, metrics: PipelineMetrics | None = None) -> fa
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         is_ready()
-        metrics.set_memory(store_memory(settings.store_memory_mb) | malloc_usage())
+        dbs = [db for table_ in app.tables.values() for db in table_.data.open_dbs()]
+        metrics.set_memory(store_memory(dbs) | malloc_usage())
         return web.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
 
     @app.page("/health/live")

@@ -704,17 +704,19 @@ def memory_parts_mb(port: int) -> dict[str, float]:
 
 
 def memory_parts_from(exposition: str) -> dict[str, float]:
-    """``khabar_memory_bytes`` by part and the resident set, in MB, from a /metrics text."""
+    """``khabar_memory_bytes`` by part, in MB, from a /metrics text, and the resident set outside
+    malloc's heap (pymalloc's arenas of Python's small objects, the libraries' code and data,
+    thread stacks), from the RSS read in the same scrape (the soak reports the RSS itself)."""
     parts = {}
+    rss = None
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
             if sample.name == "khabar_memory_bytes":
                 parts[sample.labels["part"]] = sample.value / MB
             elif sample.name == "process_resident_memory_bytes":
-                parts["rss"] = sample.value / MB
-    if {"rss", "malloc_in_use", "malloc_free"} <= parts.keys():
-        # pymalloc's arenas (Python's small objects), the libraries' code and data, thread stacks
-        parts["rss_outside_malloc"] = parts["rss"] - parts["malloc_in_use"] - parts["malloc_free"]
+                rss = sample.value / MB
+    if rss is not None and {"malloc_in_use", "malloc_free"} <= parts.keys():
+        parts["rss_outside_malloc"] = rss - parts["malloc_in_use"] - parts["malloc_free"]
     return parts
 
 
@@ -957,15 +959,11 @@ class Stores:
         return sum(1 for key in keys if not key.startswith(b"__faust"))
 
     def memory_mb(self) -> dict[str, float]:
-        def values(prop: str) -> list[float]:
-            return [(db.property_int_value(prop) or 0) / MB for dbs in self.dbs.values() for db in dbs]
+        """The stores' memory as a worker reports it (:func:`streams.stores.store_memory`), in MB."""
+        from streams.stores import store_memory
 
-        return {
-            "memtables": sum(values("rocksdb.cur-size-all-mem-tables")),
-            # one cache shared by every store (streams/stores.py): each reports the same usage
-            "block_cache": max(values("rocksdb.block-cache-usage")),
-            "table_readers": sum(values("rocksdb.estimate-table-readers-mem")),
-        }
+        dbs = [db for dbs in self.dbs.values() for db in dbs]
+        return {part: value / MB for part, value in store_memory(dbs).items()}
 
     def close(self) -> None:
         for dbs in self.dbs.values():
@@ -1216,8 +1214,8 @@ class Report:
             memory = state.memory_mb
             rows.append((
                 "state", f"store memory at {state.documents:,} docs ({state.partitions} partitions)",
-                f"shared cache {memory['block_cache']:.0f} MB (memtables {memory['memtables']:.0f} MB of "
-                f"it), index and filters outside it {memory['table_readers']:.0f} MB; "
+                f"shared cache {memory['store_cache']:.0f} MB (memtables {memory['store_memtables']:.0f} MB "
+                f"of it), index and filters outside it {memory['store_table_readers']:.0f} MB; "
                 f"process RSS +{memory['process_rss_growth']:.0f} MB",
             ))  # fmt: skip
         if self.soak is not None:

@@ -16,7 +16,7 @@ a restart (:meth:`BoundedRocksDBOptions.open`).
 from __future__ import annotations
 
 import functools
-import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from faust.stores.rocksdb import Store as RocksDBStore
 
 STORE_SCHEME = "khabar-rocksdb"  # the app's store URL: ``khabar-rocksdb://``
 MB = 1024 * 1024
-TABLE_READERS = "rocksdb.estimate-table-readers-mem"  # SST readers' memory outside the cache
 
 
 def table_store_options(memory_mb: int) -> dict[str, int]:
@@ -60,11 +59,8 @@ class BoundedRocksDBOptions(RocksDBOptions):
         default 8 MB cache of its own, outside the budget, and no filters (the LOG each store
         writes as it opens shows it). Naming the default column family's options keeps them.
         """
-        options = self.as_options()
-        if self.ttl is None:
-            access = rocksdict.AccessType.read_only() if read_only else rocksdict.AccessType.read_write()
-        else:
-            access = rocksdict.AccessType.with_ttl(self.ttl)
+        options = self.as_options()  # (the tables set no ttl, which Faust would open with)
+        access = rocksdict.AccessType.read_only() if read_only else rocksdict.AccessType.read_write()
         db = rocksdict.Rdict(
             str(path), options=options, column_families={"default": options}, access_type=access
         )
@@ -92,28 +88,29 @@ class BoundedStore(RocksDBStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rocksdb_options = BoundedRocksDBOptions(**(self.options or {}))
-        _live_stores.add(self)
 
-    def table_readers_memory(self) -> int:
-        """Bytes its partitions' open SST files hold outside the cache."""
-        return sum(db.property_int_value(TABLE_READERS) or 0 for db in list(self._dbs.values()))
-
-
-_live_stores: weakref.WeakSet[BoundedStore] = weakref.WeakSet()  # for store_memory
+    def open_dbs(self) -> list[Any]:
+        """Its partitions' RocksDB databases open now."""
+        return list(self._dbs.values())
 
 
-def store_memory(memory_mb: int) -> dict[str, int]:
-    """What the process's table stores hold in memory, in bytes, for the worker's metrics.
+def store_memory(dbs: Sequence[Any]) -> dict[str, int]:
+    """What open stores hold in memory, in bytes, as RocksDB reports it for each.
 
-    ``store_cache``: the shared cache's usage, the memtables and index and filter blocks
-    included (bounded by ``memory_mb``); ``store_memtables``: the memtables' part of it;
-    ``store_table_readers``: what the open SST files keep outside the cache.
+    ``store_cache``: their block cache's usage, memtables and index and filter blocks included
+    (the one cache every store shares reports the same to each: the largest is taken, so a
+    store opened with a cache of its own shows as memtables larger than the cache);
+    ``store_memtables``: all their memtables; ``store_table_readers``: what their open SST
+    files keep outside the cache.
     """
-    cache, manager = shared_memory(memory_mb * MB)
+
+    def values(prop: str) -> list[int]:
+        return [db.property_int_value(prop) or 0 for db in dbs]
+
     return {
-        "store_cache": cache.get_usage(),
-        "store_memtables": manager.get_usage(),
-        "store_table_readers": sum(store.table_readers_memory() for store in list(_live_stores)),
+        "store_cache": max(values("rocksdb.block-cache-usage"), default=0),
+        "store_memtables": sum(values("rocksdb.cur-size-all-mem-tables")),
+        "store_table_readers": sum(values("rocksdb.estimate-table-readers-mem")),
     }
 
 

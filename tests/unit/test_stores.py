@@ -65,21 +65,24 @@ def test_all_stores_stay_within_one_budget(tmp_path: Path) -> None:
     assert fill(unbounded, tmp_path / "faust")[0] > 2 * budget_mb
 
 
-def test_store_memory_reads_the_shared_cache_and_every_open_store(tmp_path: Path) -> None:
-    budget_mb = 24  # a budget of this test's own: the process's cache for it is new
+def test_store_memory_reads_every_open_store_of_the_tables(tmp_path: Path) -> None:
+    budget_mb = 24
     app = faust.App("memory", store=f"{STORE_SCHEME}://", datadir=str(tmp_path), broker="kafka://127.0.0.1:1")
     tables = [app.Table(name, partitions=2, options=table_store_options(budget_mb)) for name in ("a", "b")]
     dbs = [table.data._db_for_partition(partition) for table in tables for partition in (0, 1)]
+    # what the worker's /metrics reads: the stores Faust's tables have open
+    assert [db for table in tables for db in table.data.open_dbs()] == dbs
     value = os.urandom(1000)
     for n in range(8000):
         dbs[n % 4].put(f"key{n}".encode(), value)
-    before = store_memory(budget_mb)
+    before = store_memory(dbs)
     assert before["store_memtables"] >= 7 * MB  # 8 MB written, none of it flushed yet
-    assert before["store_cache"] == dbs[0].property_int_value("rocksdb.block-cache-usage")
+    # the memtables are charged to the one cache all four share
+    assert before["store_memtables"] <= before["store_cache"] <= 1.2 * budget_mb * MB
     for db in dbs:
         db.flush()
     wait_for_background_work(dbs)
-    after = store_memory(budget_mb)
+    after = store_memory(dbs)
     assert after["store_memtables"] < before["store_memtables"] / 4
     # the SST files' readers of both tables' partitions, all four of them
     readers = [db.property_int_value("rocksdb.estimate-table-readers-mem") for db in dbs]
