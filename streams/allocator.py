@@ -33,10 +33,15 @@ class MallInfo2(ctypes.Structure):
 
 
 @functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    """The process's C library, when it is glibc."""
+    return ctypes.CDLL(None) if platform.libc_ver()[0] == "glibc" else None
+
+
+@functools.cache
 def _mallinfo2() -> Callable[[], MallInfo2] | None:
-    if platform.libc_ver()[0] != "glibc":
-        return None
-    function = getattr(ctypes.CDLL(None), "mallinfo2", None)
+    libc = _glibc()
+    function = getattr(libc, "mallinfo2", None) if libc is not None else None
     if function is not None:
         function.restype = MallInfo2
         function.argtypes = []
@@ -64,7 +69,7 @@ def limit_malloc_arenas(arenas: int = WORKER_ARENAS) -> bool:
     Leaves an operator's own ``MALLOC_ARENA_MAX`` alone (glibc read it at start-up), and does
     nothing where the C library is not glibc.
     """
-    if "MALLOC_ARENA_MAX" in os.environ or platform.libc_ver()[0] != "glibc":
+    libc = _glibc()
+    if "MALLOC_ARENA_MAX" in os.environ or libc is None:
         return False
-    libc = ctypes.CDLL(None)
     return bool(libc.mallopt(M_ARENA_MAX, arenas))

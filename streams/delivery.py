@@ -106,15 +106,15 @@ class HoleWatch:
         self.patience = patience
         self.holes: dict[TP, Hole] = {}
 
-    def due(self, tp: TP, committed: int | None, first_acked: int | None, now: float) -> Hole | None:
-        """The hole to fetch again now, if any. ``committed``: the partition's next offset to
-        commit; ``first_acked``: the lowest offset processed since."""
-        if committed is None or first_acked is None or first_acked <= committed:
+    def due(self, tp: TP, start: int | None, first_acked: int | None, now: float) -> Hole | None:
+        """The hole to fetch again now, if any. ``start``: the partition's first offset not yet
+        processed and committed; ``first_acked``: the lowest offset processed since."""
+        if start is None or first_acked is None or first_acked <= start:
             self.holes.pop(tp, None)
             return None
         hole = self.holes.get(tp)
-        if hole is None or hole.start != committed:
-            self.holes[tp] = Hole(tp, committed, first_acked, now)
+        if hole is None or hole.start != start:
+            self.holes[tp] = Hole(tp, start, first_acked, now)
             return None
         hole.end = first_acked
         if now - hole.since < self.patience:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 
 # Eight threads allocating at once, then glibc's own report of its arenas (on stderr).
 THREADS = """
@@ -38,7 +39,6 @@ def arenas(mode: str, **env: str) -> tuple[int, str]:
     return sum(line.startswith("Arena ") for line in result.stderr.splitlines()), result.stderr
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 def test_threads_share_two_arenas() -> None:
     unlimited, _ = arenas("none")
     limited, report = arenas("limit")
@@ -46,14 +46,12 @@ def test_threads_share_two_arenas() -> None:
     assert limited == 2 < unlimited
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 def test_an_operators_setting_is_left_alone() -> None:
     count, report = arenas("limit", MALLOC_ARENA_MAX="3")
     assert "limited: False" in report
     assert count == 3
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 def test_malloc_usage_counts_blocks_held_and_freed() -> None:
     from streams.allocator import malloc_usage
 

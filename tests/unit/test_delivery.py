@@ -59,19 +59,19 @@ def test_an_offset_known_to_be_absent_is_no_hole(consumer: GaplessConsumer) -> N
 
 def test_a_hole_is_fetched_again_once_it_stayed_for_the_patience() -> None:
     watch = HoleWatch(patience=10.0)
-    assert watch.due(ANSWERS, committed=117, first_acked=120, now=0.0) is None  # first seen
-    assert watch.due(ANSWERS, committed=117, first_acked=121, now=9.0) is None  # not yet
-    hole = watch.due(ANSWERS, committed=117, first_acked=120, now=10.0)
+    assert watch.due(ANSWERS, start=117, first_acked=120, now=0.0) is None  # first seen
+    assert watch.due(ANSWERS, start=117, first_acked=121, now=9.0) is None  # not yet
+    hole = watch.due(ANSWERS, start=117, first_acked=120, now=10.0)
     assert hole == Hole(ANSWERS, 117, 120, since=10.0, refetches=1)
-    assert watch.due(ANSWERS, committed=117, first_acked=120, now=15.0) is None  # waits again
-    assert watch.due(ANSWERS, committed=117, first_acked=120, now=20.0) == Hole(ANSWERS, 117, 120, 20.0, 2)
+    assert watch.due(ANSWERS, start=117, first_acked=120, now=15.0) is None  # waits again
+    assert watch.due(ANSWERS, start=117, first_acked=120, now=20.0) == Hole(ANSWERS, 117, 120, 20.0, 2)
     # the records came and were processed: the commit moved, the hole is gone
-    assert watch.due(ANSWERS, committed=125, first_acked=125, now=21.0) is None
+    assert watch.due(ANSWERS, start=125, first_acked=125, now=21.0) is None
     assert ANSWERS not in watch.holes
     # a new hole at another offset starts its own wait
-    assert watch.due(ANSWERS, committed=130, first_acked=131, now=22.0) is None
-    assert watch.due(ANSWERS, committed=130, first_acked=131, now=31.0) is None
-    assert watch.due(ANSWERS, committed=130, first_acked=131, now=32.0) is not None
+    assert watch.due(ANSWERS, start=130, first_acked=131, now=22.0) is None
+    assert watch.due(ANSWERS, start=130, first_acked=131, now=31.0) is None
+    assert watch.due(ANSWERS, start=130, first_acked=131, now=32.0) is not None
     watch.keep_only(set())  # revoked
     assert watch.holes == {}
 
