@@ -127,15 +127,23 @@ def test_soak_reads_the_workers_memory_parts_and_their_growth() -> None:
     assert rows["worker memory: store_cache"] == "start 0 MB, end 40 MB; second half +0.0 MB per 10 min"
 
 
-def test_core_ratios_compare_the_whole_core_and_extraction_alone_with_trafilatura() -> None:
+def test_core_ratios_compare_the_core_and_each_stage_with_the_reference_tools() -> None:
     core = CoreResult(
-        corpus="c", pages=100, rejected=0, trafilatura_seconds=2.0, lxml_parse_seconds=0.1,
+        corpus="c", pages=100, rejected=0, lxml_parse_seconds=0.1,
         stage_seconds={"decode": 0.1, "clean": 0.5, "language": 0.1, "dates": 0.2, "fingerprint": 0.1},
+        reference_seconds={"trafilatura": 2.0, "htmldate": 1.0, "lingua": 0.5, "datasketch": 0.1},
     )  # fmt: skip
     rows = {measure: value for _, measure, value in Report(core=core).rows()}
     assert rows["khabar / trafilatura"] == "2.0x"
-    assert rows["khabar clean alone / trafilatura"] == "4.0x"
-    assert core.to_dict()["clean_over_trafilatura"] == 4.0
+    assert rows["khabar clean / trafilatura"] == "4.0x"
+    assert rows["khabar dates / htmldate"] == "5.0x"
+    assert rows["khabar language / lingua"] == "5.0x"
+    assert rows["khabar fingerprint / datasketch"] == "1.0x"
+    assert rows["khabar / reference pipeline"] == "3.6x"
+    assert rows["reference pipeline total"].startswith("28 pages/s")
+    numbers = core.to_dict()
+    assert numbers["stage_over_reference"]["clean"] == 4.0
+    assert numbers["pages_per_second"]["htmldate"] == 100.0
 
 
 def test_records_are_split_into_what_workers_consume_and_produce() -> None:
