@@ -303,20 +303,33 @@ class LocalBroker:
         raise BrokerError(f"Kafka did not answer within {timeout:.0f}s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 60.0) -> bool:
-        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``). False if none ran."""
+        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``). False if none ran.
+
+        A Ctrl-C while it waits (a second one, when the first started the stop) kills the
+        broker at once and goes on: the broker runs in a session of its own and would
+        otherwise outlive the command, holding its port.
+        """
         pid = self.pid()
         if pid is None:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._reap(pid):
-                return True
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        try:
+            while time.monotonic() < deadline:
+                if self._reap(pid):
+                    return True
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            self._kill(pid)
+            raise
+        self._kill(pid)
+        return True
+
+    def _kill(self, pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
         while not self._reap(pid):
             time.sleep(0.1)
-        return True
 
     def _reap(self, pid: int) -> bool:
         with contextlib.suppress(ChildProcessError):

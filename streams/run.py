@@ -96,13 +96,27 @@ def worker_process(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, timeout=60)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM (graceful: the worker commits and closes its stores), SIGKILL after ``timeout``.
+
+    A Ctrl-C while waiting (a second one, when the first started the stop) kills the process
+    at once and goes on: it runs in a session of its own and would otherwise outlive us.
+    """
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    except KeyboardInterrupt:
+        process.kill()
+        process.wait()
+        raise
 
 
 async def feed_and_show(
