@@ -66,6 +66,7 @@ from typing import Any
 import lxml.html  # type: ignore[import-untyped]  # lxml ships no type information
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
+from tqdm import tqdm
 
 from agents.dedupe.near import PERMUTATIONS, SHINGLE_WORDS
 from schemas import RawPage
@@ -333,10 +334,13 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
         khabar(messages[index])
         others(pages[index], serialized[index].url)
     reset()
-    for index in range(count):
-        which = index % len(pages)
-        khabar(messages[which])
-        others(pages[which], serialized[which].url)
+    # Progress on stderr between pages, outside every clock (a few minutes at the default count).
+    with tqdm(total=count, unit=" pages", desc="core", file=sys.stderr, delay=2) as bar:
+        for index in range(count):
+            which = index % len(pages)
+            khabar(messages[which])
+            others(pages[which], serialized[which].url)
+            bar.update()
     return CoreResult(corpus, count, rejected, clock.seconds, reference_seconds, lxml_seconds)
 
 
