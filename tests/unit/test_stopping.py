@@ -42,7 +42,8 @@ def stubborn_child() -> Iterator[subprocess.Popen[bytes]]:
 
 @contextmanager
 def interrupted_after(seconds: float) -> Iterator[None]:
-    """A KeyboardInterrupt ``seconds`` from now, as a second Ctrl-C during the stop."""
+    """A KeyboardInterrupt ``seconds`` from now, as a second Ctrl-C during the stop (by
+    SIGALRM: the tests using it keep pytest-timeout off that signal)."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -56,6 +57,7 @@ def interrupted_after(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@pytest.mark.timeout(120, method="thread")
 def test_an_interrupt_while_the_worker_stops_kills_it() -> None:
     with stubborn_child() as child:
         with pytest.raises(KeyboardInterrupt), interrupted_after(0.5):
@@ -63,6 +65,7 @@ def test_an_interrupt_while_the_worker_stops_kills_it() -> None:
         assert child.returncode == -signal.SIGKILL  # killed and reaped, not left waiting
 
 
+@pytest.mark.timeout(120, method="thread")
 def test_an_interrupt_while_the_broker_stops_kills_it(tmp_path: Path) -> None:
     with stubborn_child() as child:
         broker = LocalBroker(home=tmp_path, port=1, controller_port=2, cache_dir=tmp_path)
