@@ -32,7 +32,7 @@ _BOILERPLATE_TAGS = frozenset({"nav", "aside", "footer", "form"})
 # Class/id words of boilerplate containers (whole words of "a-b_c d"), and word prefixes.
 _BOILERPLATE_WORDS = frozenset(
     """comment comments kommentar kommentare respond replies reply related teaser teasers sidebar
-    widget widgets popular mostread most-read mostviewed trending footer newsletter cookie cookies
+    widget widgets popular mostread mostviewed trending footer newsletter cookie cookies
     breadcrumb breadcrumbs share sharing social promo banner ad ads readmore latest newest archive
     pagination pager menu navbar navigation carousel slider ticker outbrain taboola plista listing
     card cards authorbox copyright disqus similar weitere mehr""".split()  # noqa: SIM905
@@ -43,13 +43,13 @@ _LAYOUT_WORDS = frozenset(
      "newest", "banner", "slider", "carousel", "menu", "navbar", "navigation", "pagination", "pager",
      "breadcrumb", "breadcrumbs"}
 )  # fmt: skip
-_ARTICLE_WORDS = frozenset({"article", "post", "hentry", "entry", "story", "blogpost", "single-post"})
+_ARTICLE_WORDS = frozenset({"article", "post", "hentry", "entry", "story", "blogpost"})
 _BOILERPLATE_PREFIXES = ("recommend", "advert", "empfehlung", "verwandt", "morenews", "morestories")
+# Two words with "-" between them: boilerplate anywhere in the string ("most-read-list").
 _BOILERPLATE_PAIRS = (
     "most-read", "most-viewed", "most-popular", "read-more", "see-also", "also-read",
     "more-news", "more-stories", "more-articles", "side-bar", "list-item", "author-bio",
 )  # fmt: skip
-_WORD_SPLIT_RE = re.compile(r"[\s_\-]+")
 _DATE_CLASS_WORDS = ("date", "time", "publish", "posted", "byline", "datum", "fecha", "meta", "stamp",
                      "erschienen", "veroeffentlicht", "author")  # fmt: skip
 
@@ -91,36 +91,44 @@ def classify_classes(classes: str) -> Names:
     lower-case class/id string; its words are its parts between spaces, ``_`` and ``-``.
 
     Inside an article only the words of things that are never the article's own count
-    (comments, related, teasers ...), not layout ("footer", "widget")."""
-    if _BOILERPLATE_ALWAYS_RE.search(classes) is not None:
-        boiler_out = boiler_in = True
-    else:
-        boiler_out = _BOILERPLATE_WORD_RE.search(classes) is not None
-        boiler_in = boiler_out and _INNER_BOILERPLATE_WORD_RE.search(classes) is not None
-    return (
-        boiler_out,
-        boiler_in,
-        _DATE_CLASS_RE.search(classes) is not None,
-        _ARTICLE_WORD_RE.search(classes) is not None,
-    )
+    (comments, related, teasers ...), not layout ("footer", "widget"). Each word's part is
+    looked up (and cached) on its own: words repeat across values far more than whole values
+    do (the bench pages: 25,465 distinct values of 11,250 distinct words), 1.5 µs per value
+    against 3.6 for a regular-expression scan of the string per kind.
+    """
+    bits = 0
+    known = _WORD_BITS.get
+    for word in classes.replace("_", " ").replace("-", " ").split():
+        found = known(word)
+        bits |= _word_bits(word) if found is None else found
+    if bits & _PREFIXED or ("-" in classes and _BOILERPLATE_PAIR_RE.search(classes) is not None):
+        return (True, True, bits & _DATE != 0, bits & _ARTICLE != 0)
+    return (bits & _BOILER != 0, bits & _INNER_BOILER != 0, bits & _DATE != 0, bits & _ARTICLE != 0)
 
 
-def _whole_word_re(words: frozenset[str]) -> re.Pattern[str]:
-    """Any of the words as a whole part of a class string (between spaces, ``_`` and ``-``):
-    one regular-expression scan instead of splitting the string into a set."""
-    parts = sorted(word for word in words if not _WORD_SPLIT_RE.search(word))
-    return re.compile(r"(?<![^\s_\-])(?:" + "|".join(map(re.escape, parts)) + r")(?![^\s_\-])")
+# What one class word says, as bits: a boilerplate word (outside an article; inside one too),
+# an article word, a date word in it ("date" in "updated" too), a boilerplate prefix.
+_BOILER, _INNER_BOILER, _ARTICLE, _DATE, _PREFIXED = 1, 2, 4, 8, 16
+_WORD_BITS: dict[str, int] = {}  # class word -> its bits (bounded; cleared when full)
 
 
-_BOILERPLATE_WORD_RE = _whole_word_re(_BOILERPLATE_WORDS)
-_INNER_BOILERPLATE_WORD_RE = _whole_word_re(_BOILERPLATE_WORDS - _LAYOUT_WORDS)
-_ARTICLE_WORD_RE = _whole_word_re(_ARTICLE_WORDS)
-_BOILERPLATE_ALWAYS_RE = re.compile(
-    "|".join(re.escape(pair) for pair in _BOILERPLATE_PAIRS)
-    + r"|(?:^|[\s_\-])(?:"
-    + "|".join(_BOILERPLATE_PREFIXES)
-    + ")"
-)
+def _word_bits(word: str) -> int:
+    if len(_WORD_BITS) >= _CACHE_MAX:
+        _WORD_BITS.clear()
+    bits = 0
+    if word in _BOILERPLATE_WORDS:
+        bits |= _BOILER if word in _LAYOUT_WORDS else _BOILER | _INNER_BOILER
+    if word in _ARTICLE_WORDS:
+        bits |= _ARTICLE
+    if _DATE_CLASS_RE.search(word) is not None:
+        bits |= _DATE
+    if word.startswith(_BOILERPLATE_PREFIXES):
+        bits |= _PREFIXED
+    _WORD_BITS[word] = bits
+    return bits
+
+
+_BOILERPLATE_PAIR_RE = re.compile("|".join(map(re.escape, _BOILERPLATE_PAIRS)))
 _DATE_CLASS_RE = re.compile("|".join(_DATE_CLASS_WORDS))
 _PREFIX = 30  # characters of the first paragraph that find it on the page
 _MIN_PREFIX = 12

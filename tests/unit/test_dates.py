@@ -766,6 +766,9 @@ def test_class_id_and_itemprop_are_classified_as_one_string(
         ("x_recommended", (True, True, False, False)),  # a boilerplate prefix after "_"
         ("xrecommend", (False, False, False, False)),
         ("see-also-box", (True, True, False, False)),  # a boilerplate pair
+        ("updated-at", (False, False, True, False)),  # a date word inside a word
+        ("recommended_x post", (True, True, False, True)),  # a prefix at the start, an article word
+        ("post\u00a0comments", (True, True, False, True)),  # words apart by any white space
     ],
 )
 def test_class_strings_are_classified(classes: str, expected: tuple[bool, bool, bool, bool]) -> None:
