@@ -90,6 +90,7 @@ class CorpusPage:
     name: str
     body: bytes
     content_type: str
+    source: str = ""  # the directory it came from, as its last two path parts
 
 
 def load_corpus(directories: Sequence[Path]) -> list[CorpusPage]:
@@ -103,7 +104,7 @@ def load_corpus(directories: Sequence[Path]) -> list[CorpusPage]:
                 continue
             data = path.read_bytes()
             body = gzip.decompress(data) if path.name.endswith(".gz") else data
-            pages.append(CorpusPage(name, body, content_type))
+            pages.append(CorpusPage(name, body, content_type, "/".join(directory.parts[-2:])))
     return pages
 
 
@@ -137,7 +138,7 @@ def unique_copy(page: CorpusPage, seed: int) -> CorpusPage:
     if page.content_type == "text/plain":
         text = page.body.decode("utf-8", "replace")
         lines = [shuffled(line) or "" for line in text.splitlines()]
-        return CorpusPage(page.name, "\n".join(lines).encode(), page.content_type)
+        return replace(page, body="\n".join(lines).encode())
     root = lxml.html.document_fromstring(page.body)
     body = root.find("body")
     for element in (body if body is not None else root).iter():
@@ -145,7 +146,7 @@ def unique_copy(page: CorpusPage, seed: int) -> CorpusPage:
             element.text = shuffled(element.text)
         element.tail = shuffled(element.tail)
     data = lxml.html.tostring(root, encoding="utf-8", doctype="<!DOCTYPE html>")
-    return CorpusPage(page.name, data, "text/html; charset=utf-8")
+    return replace(page, body=data, content_type="text/html; charset=utf-8")
 
 
 def _describe_corpus(directories: Sequence[Path], pages: Sequence[CorpusPage]) -> str:
@@ -175,6 +176,9 @@ class CoreResult:
     stage_seconds: dict[str, float]
     reference_seconds: dict[str, float]  # tool -> CPU seconds, keyed as REFERENCE_TOOLS' values
     lxml_parse_seconds: float
+    # corpus directory -> its pages' share: pages, and CPU seconds of khabar, trafilatura and
+    # the reference pipeline (each page's own time, from the same run)
+    by_source: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def khabar_seconds(self) -> float:
@@ -215,6 +219,16 @@ class CoreResult:
             "khabar_over_trafilatura": self.ratio,
             "khabar_over_reference_pipeline": self.reference_ratio,
             "stage_over_reference": {stage: self.stage_ratio(stage) for stage in REFERENCE_TOOLS},
+            "by_source_over": {source: self.source_ratios(source) for source in self.by_source},
+        }
+
+    def source_ratios(self, source: str) -> dict[str, float]:
+        """The whole core against trafilatura and against the reference pipeline, on one
+        corpus directory's pages."""
+        share = self.by_source[source]
+        return {
+            "trafilatura": share["trafilatura"] / share["khabar"],
+            "reference_pipeline": share["reference"] / share["khabar"],
         }
 
 
@@ -334,14 +348,32 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
         khabar(messages[index])
         others(pages[index], serialized[index].url)
     reset()
+    by_source: dict[str, dict[str, float]] = {}
+
+    def totals() -> dict[str, float]:
+        """CPU seconds so far: khabar's, trafilatura's and the whole reference pipeline's."""
+        return {
+            "khabar": sum(clock.seconds.values()),
+            "trafilatura": reference_seconds["trafilatura"],
+            "reference": sum(reference_seconds.values()),
+        }
+
     # Progress on stderr between pages, outside every clock (a few minutes at the default count).
     with tqdm(total=count, unit=" pages", desc="core", file=sys.stderr, delay=2) as bar:
         for index in range(count):
             which = index % len(pages)
+            before = totals()
             khabar(messages[which])
             others(pages[which], serialized[which].url)
+            share = by_source.setdefault(pages[which].source, dict.fromkeys(_SOURCE_SHARES, 0.0))
+            share["pages"] += 1
+            for key, seconds in totals().items():
+                share[key] += seconds - before[key]
             bar.update()
-    return CoreResult(corpus, count, rejected, clock.seconds, reference_seconds, lxml_seconds)
+    return CoreResult(corpus, count, rejected, clock.seconds, reference_seconds, lxml_seconds, by_source)
+
+
+_SOURCE_SHARES = ("pages", "khabar", "trafilatura", "reference")
 
 
 # --------------------------------------------------------------------------- /proc
@@ -1258,6 +1290,13 @@ class Report:
             for stage, tool in REFERENCE_TOOLS.items():
                 rows.append(("core", f"khabar {stage} / {tool}", f"{core.stage_ratio(stage):.1f}x"))
             rows.append(("core", "khabar / reference pipeline", f"{core.reference_ratio:.1f}x"))
+            for source in core.by_source if len(core.by_source) > 1 else ():
+                ratios = core.source_ratios(source)
+                pages = int(core.by_source[source]["pages"])
+                rows.append((
+                    "core", f"{source} ({pages:,} pages): khabar / trafilatura, / reference pipeline",
+                    f"{ratios['trafilatura']:.1f}x, {ratios['reference_pipeline']:.1f}x",
+                ))  # fmt: skip
         for result in self.stream:
             part = f"stream, {result.workers} worker{'s' if result.workers > 1 else ''}"
             rate = result.pages_per_second

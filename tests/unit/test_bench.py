@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
+import pytest
+
 from agents.dedupe.near import BANDS, NEAR_DUPLICATE_JACCARD, jaccard, shingles
 from agents.pipeline import analyze
 from streams.bench import (
@@ -33,6 +35,7 @@ def test_without_the_shared_corpus_the_sample_crawl_is_used() -> None:
     pages = load_corpus([SAMPLE_CRAWL])
     assert {page.content_type for page in pages} == {"text/html", "text/plain"}
     assert len(pages) == len([p for p in SAMPLE_CRAWL.iterdir() if p.suffix in (".html", ".txt")])
+    assert {page.source for page in pages} == {"streams/sample_crawl"}  # for the per-directory ratios
 
 
 def test_unique_copies_keep_language_and_size_but_are_not_duplicates() -> None:
@@ -144,6 +147,23 @@ def test_core_ratios_compare_the_core_and_each_stage_with_the_reference_tools() 
     numbers = core.to_dict()
     assert numbers["stage_over_reference"]["clean"] == 4.0
     assert numbers["pages_per_second"]["htmldate"] == 100.0
+    assert not any("pages): khabar" in measure for measure in rows)  # one corpus: no split
+
+
+def test_core_ratios_are_also_given_per_corpus_directory() -> None:
+    core = CoreResult(
+        corpus="c", pages=100, rejected=0, lxml_parse_seconds=0.1,
+        stage_seconds={"decode": 0.1, "clean": 0.5, "language": 0.1, "dates": 0.2, "fingerprint": 0.1},
+        reference_seconds={"trafilatura": 2.0, "htmldate": 1.0, "lingua": 0.5, "datasketch": 0.1},
+        by_source={
+            "eval/english": {"pages": 60, "khabar": 0.6, "trafilatura": 1.5, "reference": 2.4},
+            "eval/arabic": {"pages": 40, "khabar": 0.4, "trafilatura": 0.5, "reference": 1.2},
+        },
+    )  # fmt: skip
+    rows = {measure: value for _, measure, value in Report(core=core).rows()}
+    assert rows["eval/english (60 pages): khabar / trafilatura, / reference pipeline"] == "2.5x, 4.0x"
+    assert rows["eval/arabic (40 pages): khabar / trafilatura, / reference pipeline"] == "1.2x, 3.0x"
+    assert core.to_dict()["by_source_over"]["eval/arabic"]["reference_pipeline"] == pytest.approx(3.0)
 
 
 def test_records_are_split_into_what_workers_consume_and_produce() -> None:
