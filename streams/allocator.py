@@ -64,6 +64,13 @@ def malloc_usage() -> dict[str, int]:
     return {"malloc_in_use": info.uordblks + info.hblkhd, "malloc_free": info.fordblks}
 
 
+def release_free_memory() -> None:
+    """Return malloc's free blocks to the system (``malloc_trim``), where the C library is glibc."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
 def limit_malloc_arenas(arenas: int = WORKER_ARENAS) -> bool:
     """Cap glibc's malloc arenas for this process (call it before threads start); True when set.
 

@@ -70,6 +70,7 @@ from tqdm import tqdm
 
 from agents.dedupe.near import PERMUTATIONS, SHINGLE_WORDS
 from schemas import RawPage
+from streams.allocator import release_free_memory
 from streams.config import Settings
 
 SAMPLE_CRAWL = Path(__file__).resolve().parent / "sample_crawl"
@@ -244,43 +245,48 @@ class ReferencePipeline:
     """
 
     def __init__(self) -> None:
+        import htmldate
         import lingua
+        import trafilatura
         from datasketch import MinHash  # type: ignore[import-untyped]
 
-        self._detector = (
-            lingua.LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
-        )
+        self._extract = trafilatura.extract
+        self._find_date = htmldate.find_date
+        builder = lingua.LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models()
+        self._detector: Any = builder.build()  # (its stubs leave unload_language_models untyped)
+        self._minhash = MinHash
         self._template = MinHash(num_perm=PERMUTATIONS)
 
-    def run(self, page: CorpusPage, url: str, seconds: dict[str, float]) -> None:
-        import htmldate
-        import trafilatura
-        from datasketch import MinHash
-
+    def run(self, page: CorpusPage, url: str) -> dict[str, float]:
+        """The page done by each tool: CPU seconds by tool (REFERENCE_TOOLS' values)."""
         started = time.process_time()
-        text = trafilatura.extract(page.body, url=url, include_comments=False) or ""
+        text = self._extract(page.body, url=url, include_comments=False) or ""
         extracted = time.process_time()
         with warnings.catch_warnings():  # dateutil warns on unknown time zone names
             warnings.simplefilter("ignore")
             with contextlib.suppress(Exception):
-                htmldate.find_date(page.body, url=url, original_date=True)
+                self._find_date(page.body, url=url, original_date=True)
         dated = time.process_time()
         self._detector.detect_language_of(text)
         detected = time.process_time()
         words = text.lower().split()
-        minhash = MinHash(
-            PERMUTATIONS, permutations=self._template.permutations, scheme=self._template.scheme
-        )
+        template = self._template
+        minhash = self._minhash(PERMUTATIONS, permutations=template.permutations, scheme=template.scheme)
         count = max(1, len(words) - SHINGLE_WORDS + 1)
         minhash.update_batch([" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(count)])
         finished = time.process_time()
-        for tool, spent in (
-            ("trafilatura", extracted - started),
-            ("htmldate", dated - extracted),
-            ("lingua", detected - dated),
-            ("datasketch", finished - detected),
-        ):
-            seconds[tool] += spent
+        return {
+            "trafilatura": extracted - started,
+            "htmldate": dated - extracted,
+            "lingua": detected - dated,
+            "datasketch": finished - detected,
+        }
+
+    def close(self) -> None:
+        """Give lingua's models back: they live in a cache of the library's own, which dropping
+        the detector leaves full (1.3 GB), and malloc keeps what they held until trimmed."""
+        self._detector.unload_language_models()
+        release_free_memory()
 
 
 class StageClock:
@@ -291,15 +297,41 @@ class StageClock:
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(CORE_STAGES, 0.0)
-        self._mark = time.process_time()
+        self._mark = self._page_start = time.process_time()
 
     def start(self) -> None:
-        self._mark = time.process_time()
+        self._mark = self._page_start = time.process_time()
 
     def lap(self, stage: str, _wall_seconds: float = 0.0) -> None:
         now = time.process_time()
         self.seconds[stage] += now - self._mark
         self._mark = now
+
+    @property
+    def page_seconds(self) -> float:
+        """The current page's CPU seconds, from :meth:`start` to its last lap."""
+        return self._mark - self._page_start
+
+
+@dataclass
+class CoreTally:
+    """What one run of the core bench adds up: CPU seconds by Khabar stage, by reference tool,
+    of the bare parse, and each corpus directory's share (its pages' own seconds)."""
+
+    clock: StageClock = field(default_factory=StageClock)
+    tools: dict[str, float] = field(default_factory=lambda: dict.fromkeys(REFERENCE_TOOLS.values(), 0.0))
+    lxml_seconds: float = 0.0
+    rejected: int = 0
+    by_source: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add_page(self, source: str, khabar: float, tools: dict[str, float]) -> None:
+        for tool, seconds in tools.items():
+            self.tools[tool] += seconds
+        share = self.by_source.setdefault(source, dict.fromkeys(_SOURCE_SHARES, 0.0))
+        share["pages"] += 1
+        share["khabar"] += khabar
+        share["trafilatura"] += tools["trafilatura"]
+        share["reference"] += sum(tools.values())
 
 
 def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResult:
@@ -310,67 +342,42 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
     from agents.pipeline import analyze, fingerprint
 
     load_models()
-    reference = ReferencePipeline()
     fetched_at = datetime.now(UTC)
     serialized = [raw_page(page, f"https://bench.khabar.invalid/{page.name}", fetched_at) for page in pages]
     messages = [page.to_json() for page in serialized]
-    clock = StageClock()
-    reference_seconds = dict.fromkeys(REFERENCE_TOOLS.values(), 0.0)
-    lxml_seconds = 0.0
-    rejected = 0
+    reference = ReferencePipeline()
 
-    def khabar(message: bytes) -> None:
-        nonlocal rejected
+    def one_page(which: int, tally: CoreTally) -> None:
+        clock = tally.clock
         clock.start()
-        page = RawPage.from_json(message)
+        page = RawPage.from_json(messages[which])
         clock.lap("decode")
         try:  # as the worker does it
             fingerprint(analyze(page, observe=clock.lap), observe=clock.lap)
         except StageError:
-            rejected += 1
-
-    def others(page: CorpusPage, url: str) -> None:
-        nonlocal lxml_seconds
-        reference.run(page, url, reference_seconds)
+            tally.rejected += 1
+        tools = reference.run(pages[which], serialized[which].url)
+        tally.add_page(pages[which].source, clock.page_seconds, tools)
         started = time.process_time()
         with contextlib.suppress(Exception):
-            parse("", page.body)
-        lxml_seconds += time.process_time() - started
+            parse("", pages[which].body)
+        tally.lxml_seconds += time.process_time() - started
 
-    def reset() -> None:
-        nonlocal clock, reference_seconds, lxml_seconds, rejected
-        clock = StageClock()
-        reference_seconds = dict.fromkeys(REFERENCE_TOOLS.values(), 0.0)
-        lxml_seconds = 0.0
-        rejected = 0
-
-    for index in range(min(len(pages), 20)):  # warm-up: imports, caches, compiled patterns
-        khabar(messages[index])
-        others(pages[index], serialized[index].url)
-    reset()
-    by_source: dict[str, dict[str, float]] = {}
-
-    def totals() -> dict[str, float]:
-        """CPU seconds so far: khabar's, trafilatura's and the whole reference pipeline's."""
-        return {
-            "khabar": sum(clock.seconds.values()),
-            "trafilatura": reference_seconds["trafilatura"],
-            "reference": sum(reference_seconds.values()),
-        }
-
-    # Progress on stderr between pages, outside every clock (a few minutes at the default count).
-    with tqdm(total=count, unit=" pages", desc="core", file=sys.stderr, delay=2) as bar:
-        for index in range(count):
-            which = index % len(pages)
-            before = totals()
-            khabar(messages[which])
-            others(pages[which], serialized[which].url)
-            share = by_source.setdefault(pages[which].source, dict.fromkeys(_SOURCE_SHARES, 0.0))
-            share["pages"] += 1
-            for key, seconds in totals().items():
-                share[key] += seconds - before[key]
-            bar.update()
-    return CoreResult(corpus, count, rejected, clock.seconds, reference_seconds, lxml_seconds, by_source)
+    try:
+        warm_up = CoreTally()  # imports, caches, compiled patterns
+        for which in range(min(len(pages), 20)):
+            one_page(which, warm_up)
+        tally = CoreTally()
+        # Progress on stderr between pages, outside every clock (a few minutes at the default count).
+        with tqdm(total=count, unit=" pages", desc="core", file=sys.stderr, delay=2) as bar:
+            for index in range(count):
+                one_page(index % len(pages), tally)
+                bar.update()
+    finally:
+        reference.close()
+    return CoreResult(
+        corpus, count, tally.rejected, tally.clock.seconds, tally.tools, tally.lxml_seconds, tally.by_source
+    )
 
 
 _SOURCE_SHARES = ("pages", "khabar", "trafilatura", "reference")
