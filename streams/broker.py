@@ -314,22 +314,19 @@ class LocalBroker:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
+        reaped = False
         try:
-            while time.monotonic() < deadline:
-                if self._reap(pid):
-                    return True
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            self._kill(pid)
-            raise
-        self._kill(pid)
+            while not reaped and time.monotonic() < deadline:
+                reaped = self._reap(pid)
+                if not reaped:
+                    time.sleep(0.1)
+        finally:  # past the timeout, or interrupted while waiting (the interrupt goes on after)
+            if not reaped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                while not self._reap(pid):
+                    time.sleep(0.1)
         return True
-
-    def _kill(self, pid: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        while not self._reap(pid):
-            time.sleep(0.1)
 
     def _reap(self, pid: int) -> bool:
         with contextlib.suppress(ChildProcessError):

@@ -111,12 +111,11 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    except KeyboardInterrupt:
-        process.kill()
-        process.wait()
-        raise
+        pass
+    finally:  # past the timeout, or interrupted while waiting (the interrupt goes on after)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 async def feed_and_show(

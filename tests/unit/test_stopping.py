@@ -82,3 +82,14 @@ def test_a_process_that_stops_on_sigterm_is_not_killed() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
     stop_process(child, timeout=60)
     assert child.returncode == -signal.SIGTERM
+
+
+def test_past_the_timeout_a_process_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
+    with stubborn_child() as child:
+        stop_process(child, timeout=0.5)
+        assert child.returncode == -signal.SIGKILL
+    with stubborn_child() as child:
+        broker = LocalBroker(home=tmp_path, port=1, controller_port=2, cache_dir=tmp_path)
+        broker.state_file.write_bytes(orjson.dumps({"pid": child.pid}))
+        assert broker.stop(timeout=0.5)
+        assert broker.pid() is None
