@@ -100,7 +100,7 @@ def test_a_partition_with_no_commit_starts_at_the_logs_first_offset(consumer: Ga
     # a new group's first records dropped: Faust holds None for "no commit" (and for 0)
     processed(consumer, ANSWERS, committed=None, acked=[3, 4, 5])
     assert faust_aiokafka.Consumer._new_offset(consumer, ANSWERS) == 6  # Faust: 0 to 2 are lost
-    processed(consumer, ANSWERS, committed=None, acked=[3, 4, 5])
+    processed(consumer, ANSWERS, committed=None, acked=[3, 4, 5])  # (Faust's call took them off)
     consumer._log_start[ANSWERS] = 0  # what perform_seek read as the partition was assigned
     assert consumer.next_to_process(ANSWERS) == 0
     assert consumer._new_offset(ANSWERS) is None
