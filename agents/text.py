@@ -14,7 +14,12 @@ import unicodedata
 
 # Bidi controls and zero-width characters that carry no text. ZWNJ/ZWJ (U+200C/D) are
 # kept: they are part of Persian and Urdu spelling, which the language stage must see.
-_INVISIBLE = re.compile("[\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Also the control characters that are not whitespace (the others become spaces where lines
+# are tidied): decoding drops them from the page's bytes, but a character reference (`&#3;`,
+# a JSON-LD "\u0003") puts them back in the parsed text.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace except newline (incl. NBSP, thin spaces)
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
 

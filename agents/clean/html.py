@@ -183,6 +183,8 @@ def _filter(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     header: list[str] = []
     for raw in paragraphs:
         text = strip_invisible(raw)
+        if len(text) != len(raw):  # the spaces around what went out
+            text = " ".join(text.split())
         if not text or _SERVER_ERROR.match(text):
             continue
         if len(text) > _CLASSIFY_MAX_CHARS:  # too long for a marker, date, promo or teaser

@@ -89,9 +89,10 @@ def _where(error: BaseException) -> str:
 
 
 def _output_problem(document: dict[str, object], text: str, expect: str | None) -> str | None:
-    for key in ("title", "text", "subtitle", "site", "canonical_url"):
+    for key in ("title", "text", "subtitle", "site", "canonical_url", "authors"):
         value = document.get(key)
-        if isinstance(value, str) and _BAD_CONTROLS.search(value):
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and _BAD_CONTROLS.search(item) for item in values):
             return f"{key} holds a control character or lone surrogate"
     spans = document.get("other_language_spans")
     for span in spans if isinstance(spans, list) else []:

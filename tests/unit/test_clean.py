@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import textwrap
 import time
 from dataclasses import dataclass
@@ -419,6 +420,24 @@ def test_stray_control_characters_are_dropped() -> None:
     cleaned = clean(page(html.encode(), content_type="text/html"))
     assert cleaned.paragraphs == list(AR_PARAGRAPHS)
     assert cleaned.canonical_url == "https://example.com/a"
+
+
+def test_character_references_to_control_characters_are_dropped() -> None:
+    # Found by the fuzz run: decoding drops control bytes, but "&#3" in the markup put U+0003
+    # back into the parsed text (and a JSON-LD "\u0004" into an author's name).
+    refs = "&#1;&#3&#x1b;&#127;"
+    paragraphs = "".join(f"<p>{text}</p>" for text in AR_PARAGRAPHS).replace("، ", f"، {refs} ")
+    author = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "عمر\u0004 سعيد"}}
+    html = (
+        f"<html><head><title>{AR_TITLE.replace(' ', f' {refs}', 1)}</title>"
+        f"<meta name='author' content='علي{refs} حسن'>"
+        f"<script type='application/ld+json'>{json.dumps(author)}</script></head>"
+        f"<body><article>{paragraphs}</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.title == AR_TITLE
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+    assert cleaned.authors and all(name in ("علي حسن", "عمر سعيد") for name in cleaned.authors)
 
 
 @pytest.mark.parametrize(

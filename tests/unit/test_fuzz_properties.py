@@ -44,6 +44,13 @@ content_types = st.sampled_from(
     [None, "text/html", "text/plain", "text/html; charset=windows-1256", "image/png"]
 )
 texts = st.sampled_from(inputs.TEXTS)
+
+
+def _references(codes: list[int]) -> str:
+    """Decimal references with their semicolon, hexadecimal ones without, by turns."""
+    return "".join(f"&#x{code:x}" if i % 2 else f"&#{code};" for i, code in enumerate(codes))
+
+
 html_bodies = st.one_of(
     st.binary(max_size=2000),
     st.builds(
@@ -81,6 +88,14 @@ html_bodies = st.one_of(
         texts,
         st.lists(st.integers(0, 400), max_size=60),
         st.text(alphabet=inputs.BIDI, max_size=60),
+    ),
+    st.builds(  # character references to any code point: controls, surrogates, out of range
+        lambda codes, text: inputs.html_page(
+            [f"{text} {_references(codes)} {text}"] * 3,
+            head=f"<meta name='author' content='{_references(codes)}علي حسن'>",
+        ).encode(),
+        st.lists(st.integers(0, 0x9F) | st.integers(0, 0x11_0000), max_size=20),
+        texts,
     ),
 )
 codings = st.sampled_from(inputs.CODINGS)
@@ -238,7 +253,8 @@ def test_clean_gives_text_without_controls_or_surrogates(body: bytes, content_ty
     except StageError as error:
         assert error.reason in REASONS
         return
-    for value in (cleaned.title, *cleaned.paragraphs, *cleaned.header_lines, cleaned.canonical_url):
+    values = [cleaned.title, cleaned.subtitle, *cleaned.authors, cleaned.site, cleaned.canonical_url]
+    for value in (*values, *cleaned.paragraphs, *cleaned.header_lines):
         assert_valid_text(value)
 
 
