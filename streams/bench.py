@@ -8,8 +8,8 @@ Three parts, each optional (``--part``):
   fingerprint = content hash, shingles, MinHash, band keys) and in total, next to the
   reference pipeline doing the same jobs with the tools users compare Khabar with
   (:class:`ReferencePipeline`: trafilatura, htmldate, lingua, datasketch; each timed on its
-  own) and a bare lxml parse of the same pages, taking turns page by page in this one
-  process (fair on a shared machine).
+  own) and two HTML parsers on the same pages (:class:`ParserClock`: lxml, the core's, and
+  lexbor), taking turns page by page in this one process (fair on a shared machine).
 * ``stream`` — end to end through a real Apache Kafka (a private :class:`LocalBroker` unless
   ``KHABAR_BROKER`` is set) with 1 and 2 ``khabar worker`` processes: a saturated run
   (every page published at once) gives pages/s; a paced run at half that rate gives the
@@ -176,7 +176,7 @@ class CoreResult:
     rejected: int
     stage_seconds: dict[str, float]
     reference_seconds: dict[str, float]  # tool -> CPU seconds, keyed as REFERENCE_TOOLS' values
-    lxml_parse_seconds: float
+    parser_seconds: dict[str, float]  # PARSER_RUNS key -> CPU seconds
     # corpus directory -> its pages' share: pages, and CPU seconds of khabar, trafilatura and
     # the reference pipeline (each page's own time, from the same run)
     by_source: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -215,7 +215,7 @@ class CoreResult:
                 "khabar": self.rate(self.khabar_seconds),
                 **{tool: self.rate(s) for tool, s in self.reference_seconds.items()},
                 "reference_pipeline": self.rate(self.reference_total_seconds),
-                "lxml_parse": self.rate(self.lxml_parse_seconds),
+                **{run: self.rate(s) for run, s in self.parser_seconds.items()},
             },
             "khabar_over_trafilatura": self.ratio,
             "khabar_over_reference_pipeline": self.reference_ratio,
@@ -289,6 +289,65 @@ class ReferencePipeline:
         release_free_memory()
 
 
+# What the parser rows time, each on its own clock: the parse (freeing the tree included), and
+# one visit of every node of that tree reading what the core's walks read of each (tag, class,
+# text): the floor under any walk written in Python.
+PARSER_RUNS = {
+    "lxml_parse": "lxml parse alone (the core's parser)",
+    "lxml_visit": "lxml: a visit of every element",
+    "lexbor_parse": "lexbor parse alone (selectolax)",
+    "lexbor_visit": "lexbor: a visit of every node",
+}
+
+
+class ParserClock:
+    """lxml (as the clean stage parses) and lexbor (selectolax: an HTML5 parser in C, the
+    fastest on PyPI) on the same page, each timed on its own: the choice of parser, measured."""
+
+    def __init__(self) -> None:
+        from selectolax.lexbor import LexborHTMLParser
+
+        from agents.clean.dom import parse
+
+        self._lexbor = LexborHTMLParser
+        self._lxml = parse
+
+    def run(self, body: bytes) -> dict[str, float]:
+        """CPU seconds by PARSER_RUNS key for this page."""
+        seconds: dict[str, float] = {}
+        for name, parse, visit in (
+            ("lxml", lambda: self._lxml("", body), _visit_lxml),
+            ("lexbor", lambda: self._lexbor(body), _visit_lexbor),
+        ):
+            started = time.process_time()
+            try:
+                tree = parse()
+            except Exception:
+                tree = None
+            parsed = time.process_time()
+            if tree is not None:
+                visit(tree)
+            visited = time.process_time()
+            del tree
+            seconds[f"{name}_parse"] = parsed - started + time.process_time() - visited
+            seconds[f"{name}_visit"] = visited - parsed
+        return seconds
+
+
+def _visit_lxml(root: Any) -> None:
+    for element in root.iter():
+        _ = (element.tag, element.get("class"), element.text, element.tail)
+
+
+def _visit_lexbor(tree: Any) -> None:
+    for node in tree.root.traverse(include_text=True) if tree.root is not None else ():
+        tag = node.tag or "-"
+        if tag == "-text":
+            _ = node.text_content
+        elif not tag.startswith("-"):  # not a comment or the doctype
+            _ = node.attrs.get("class")
+
+
 class StageClock:
     """CPU seconds per stage, from the ``observe`` callback of :func:`agents.pipeline.analyze`.
 
@@ -320,7 +379,7 @@ class CoreTally:
 
     clock: StageClock = field(default_factory=StageClock)
     tools: dict[str, float] = field(default_factory=lambda: dict.fromkeys(REFERENCE_TOOLS.values(), 0.0))
-    lxml_seconds: float = 0.0
+    parsers: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PARSER_RUNS, 0.0))
     rejected: int = 0
     by_source: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -337,7 +396,6 @@ class CoreTally:
 def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResult:
     """The offline core and the baselines on ``count`` pages (the corpus repeated)."""
     from agents import StageError
-    from agents.clean.dom import parse
     from agents.language import load_models
     from agents.pipeline import analyze, fingerprint
 
@@ -346,6 +404,7 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
     serialized = [raw_page(page, f"https://bench.khabar.invalid/{page.name}", fetched_at) for page in pages]
     messages = [page.to_json() for page in serialized]
     reference = ReferencePipeline()
+    parsers = ParserClock()
 
     def one_page(which: int, tally: CoreTally) -> None:
         clock = tally.clock
@@ -358,10 +417,8 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
             tally.rejected += 1
         tools = reference.run(pages[which], serialized[which].url)
         tally.add_page(pages[which].source, clock.page_seconds, tools)
-        started = time.process_time()
-        with contextlib.suppress(Exception):
-            parse("", pages[which].body)
-        tally.lxml_seconds += time.process_time() - started
+        for run, seconds in parsers.run(pages[which].body).items():
+            tally.parsers[run] += seconds
 
     try:
         warm_up = CoreTally()  # imports, caches, compiled patterns
@@ -376,7 +433,7 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
     finally:
         reference.close()
     return CoreResult(
-        corpus, count, tally.rejected, tally.clock.seconds, tally.tools, tally.lxml_seconds, tally.by_source
+        corpus, count, tally.rejected, tally.clock.seconds, tally.tools, tally.parsers, tally.by_source
     )
 
 
@@ -1292,7 +1349,8 @@ class Report:
                 seconds = core.reference_seconds[tool]
                 rows.append(("core", f"{tool} (the {stage} stage's job)", _rate(core.pages, seconds)))
             rows.append(("core", "reference pipeline total", _rate(core.pages, core.reference_total_seconds)))
-            rows.append(("core", "lxml parse alone", _rate(core.pages, core.lxml_parse_seconds)))
+            for run, label in PARSER_RUNS.items():
+                rows.append(("core", label, _rate(core.pages, core.parser_seconds[run])))
             rows.append(("core", "khabar / trafilatura", f"{core.ratio:.1f}x"))
             for stage, tool in REFERENCE_TOOLS.items():
                 rows.append(("core", f"khabar {stage} / {tool}", f"{core.stage_ratio(stage):.1f}x"))

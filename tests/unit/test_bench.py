@@ -10,6 +10,7 @@ import pytest
 from agents.dedupe.near import BANDS, NEAR_DUPLICATE_JACCARD, jaccard, shingles
 from agents.pipeline import analyze
 from streams.bench import (
+    PARSER_RUNS,
     SAMPLE_CRAWL,
     CoreResult,
     CorpusPage,
@@ -132,7 +133,7 @@ def test_soak_reads_the_workers_memory_parts_and_their_growth() -> None:
 
 def test_core_ratios_compare_the_core_and_each_stage_with_the_reference_tools() -> None:
     core = CoreResult(
-        corpus="c", pages=100, rejected=0, lxml_parse_seconds=0.1,
+        corpus="c", pages=100, rejected=0, parser_seconds=dict.fromkeys(PARSER_RUNS, 0.1),
         stage_seconds={"decode": 0.1, "clean": 0.5, "language": 0.1, "dates": 0.2, "fingerprint": 0.1},
         reference_seconds={"trafilatura": 2.0, "htmldate": 1.0, "lingua": 0.5, "datasketch": 0.1},
     )  # fmt: skip
@@ -144,15 +145,17 @@ def test_core_ratios_compare_the_core_and_each_stage_with_the_reference_tools() 
     assert rows["khabar fingerprint / datasketch"] == "1.0x"
     assert rows["khabar / reference pipeline"] == "3.6x"
     assert rows["reference pipeline total"].startswith("28 pages/s")
+    assert rows["lexbor parse alone (selectolax)"].startswith("1,000 pages/s")
     numbers = core.to_dict()
     assert numbers["stage_over_reference"]["clean"] == 4.0
     assert numbers["pages_per_second"]["htmldate"] == 100.0
+    assert numbers["pages_per_second"]["lxml_visit"] == 1000.0
     assert not any("pages): khabar" in measure for measure in rows)  # one corpus: no split
 
 
 def test_core_ratios_are_also_given_per_corpus_directory() -> None:
     core = CoreResult(
-        corpus="c", pages=100, rejected=0, lxml_parse_seconds=0.1,
+        corpus="c", pages=100, rejected=0, parser_seconds=dict.fromkeys(PARSER_RUNS, 0.1),
         stage_seconds={"decode": 0.1, "clean": 0.5, "language": 0.1, "dates": 0.2, "fingerprint": 0.1},
         reference_seconds={"trafilatura": 2.0, "htmldate": 1.0, "lingua": 0.5, "datasketch": 0.1},
         by_source={
