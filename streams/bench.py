@@ -301,8 +301,8 @@ PARSER_RUNS = {
 
 
 class ParserClock:
-    """lxml (as the clean stage parses) and lexbor (selectolax: an HTML5 parser in C, the
-    fastest on PyPI) on the same page, each timed on its own: the choice of parser, measured."""
+    """lxml (as the clean stage parses) and lexbor (selectolax: an HTML5 parser written in C)
+    on the same page, each timed on its own: the choice of parser, measured."""
 
     def __init__(self) -> None:
         from selectolax.lexbor import LexborHTMLParser
