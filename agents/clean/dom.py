@@ -109,7 +109,12 @@ _SECTION_HEADING_CHARS = 60
 # Cheap test before the folded comparison: every section marker contains one of these.
 _SECTION_HINT = re.compile(
     r"related|read|most|latest|more|also|see|recommend|popular|trending|you m|other|"
-    r"ذات صل|يض|كثر|حدث|خر|مزيد|شاهد|متعلق|يهمك|يعجبك|مواضيع|مقالات|اقر|إقر|أقر"
+    r"ذات صل|يض|كثر|حدث|خر|مزيد|شاهد|متعلق|يهمك|يعجبك|مواضيع|مقالات|اقر|إقر|أقر|"
+    r"مرتبط|بخوان|پیشنهاد|پربازدید|پربیننده|سایر|پڑھ|خبریں|"
+    r"lgili|haber|okun|ilginiz|okuyun|"
+    r"auch|mehr|weitere|meistgelesen|ähnliche|"
+    r"aussi|même sujet|plus lus|similaires|también|interesar|relacionad|más leído|"
+    r"leggi|correlati|più letti|także|też|czytane|podobne"
 )
 _NOT_WORD = re.compile(r"[\W_]+")
 _HEADLINE_MIN_CHARS = 12  # a heading this long that starts or ends the title is the headline
@@ -402,20 +407,33 @@ def _is_section_heading(block: Block) -> bool:
     )
 
 
-def _mark_sections(layout: Layout, prose: list[float], total: float) -> None:
+def _mark_sections(layout: Layout, prose: list[float], total: float, weights: list[float]) -> None:
     """Mark the element that a "Related" / "Most read" / "أخبار ذات صلة" heading opens.
 
     From the heading's element, climb while the ancestor still holds a minor share of the
-    page's prose; the highest such ancestor is the section. A heading that sits right in
-    the article container marks nothing (the line filter then cuts the body there).
+    page's prose and none of it before the heading (a section starts with its heading: an
+    ancestor with prose before it holds the story the heading sits in, however short); the
+    highest such ancestor is the section. A heading that sits right in the article container
+    marks nothing (the line filter then cuts the body there).
     """
     parents = layout.parents
+    # prose_before[i]: the prose of the blocks before element i, in page order
+    prose_before = [0.0] * (len(parents) + 1)
+    for block, value in zip(layout.blocks, weights, strict=True):
+        if value > 0:
+            prose_before[block.element + 1] += value
+    for ident in range(1, len(prose_before)):
+        prose_before[ident] += prose_before[ident - 1]
     for block in layout.blocks:
         if not _is_section_heading(block):
             continue
         section = block.element
         parent = parents[section]
-        while parent > 0 and prose[parent] <= _SECTION_SHARE * total:
+        while (
+            parent > 0
+            and prose[parent] <= _SECTION_SHARE * total
+            and prose_before[block.element] == prose_before[parent]
+        ):
             section, parent = parent, parents[parent]
         if section != block.element:
             layout.marks[section] = HARD
@@ -457,7 +475,7 @@ def main_content(layout: Layout, title: str | None = None) -> Content | None:
             paragraphs[parent] += paragraphs[ident]
             named[parent] = named[parent] or named[ident]
     total = max(prose[0], 1.0)
-    _mark_sections(layout, prose, total)
+    _mark_sections(layout, prose, total, weights)
     _mark_cards(layout)
     dropped = [False] * count
     for ident in range(count):

@@ -171,6 +171,26 @@ def _foreign_caption(text: str) -> bool:
     return latin >= _CAPTION_LATIN and latin > 2 * arabic_letters(text)
 
 
+_BOX_LINES = 2  # at most this many lines (a link or two) under a "read also" heading in a story
+_STORY_GOES_ON = 2  # ... followed by this many body paragraphs in a row: the story goes on
+
+
+def _story_goes_on(paragraphs: list[str], start: int, arabic_page: bool) -> int | None:
+    """Where the story resumes after a section heading at ``start - 1`` that only heads a
+    small box inside it ("Auch interessant", one link, then the story again); None when the
+    heading opens a section that ends the story (a list of other stories)."""
+    for box in range(_BOX_LINES + 1):
+        following = paragraphs[start + box : start + box + _STORY_GOES_ON]  # (fewer at the end)
+        if following and all(_is_body(text, arabic_page) for text in following):
+            return start + box
+    return None
+
+
+def _is_body(text: str, arabic_page: bool) -> bool:
+    text = strip_invisible(text)
+    return len(text) > _CLASSIFY_MAX_CHARS or classify(text, arabic_page=arabic_page).kind is Kind.BODY
+
+
 def _filter(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     """Drop boilerplate the extractor kept; stop at a "related/read also" heading.
 
@@ -181,7 +201,10 @@ def _filter(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     arabic_page = arabic_letters(sample) > latin_letters(sample)
     kept: list[tuple[str, Kind]] = []
     header: list[str] = []
-    for raw in paragraphs:
+    skip_to = 0
+    for position, raw in enumerate(paragraphs):
+        if position < skip_to:
+            continue
         text = strip_invisible(raw)
         if len(text) != len(raw):  # the spaces around what went out
             text = " ".join(text.split())
@@ -193,6 +216,10 @@ def _filter(paragraphs: list[str]) -> tuple[list[str], list[str]]:
             continue
         line = classify(text, arabic_page=arabic_page)
         if line.kind is Kind.STOP:
+            goes_on = _story_goes_on(paragraphs, position + 1, arabic_page)
+            if goes_on is not None:  # a "read also" box inside the story: the box goes
+                skip_to = goes_on
+                continue
             if kept:
                 break
             continue

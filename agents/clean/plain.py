@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from agents import StageError
-from agents.text import arabic_letters, fold, latin_letters, tidy_line, word_count
+from agents.text import CharReplacer, arabic_letters, fold, latin_letters, tidy_line, word_count
 
 
 class Kind(StrEnum):
@@ -59,8 +59,12 @@ class PlainArticle:
     authors: list[str] = field(default_factory=list)
 
 
-# --- markers, in folded form (see text.fold) -----------------------------------------------
+# --- markers, compared in their marker form (see _marker_form) --------------------------------
 
+# Headings that open another section. Arabic and English first; then the languages of the
+# sources that come next (Persian, Urdu, Turkish) and of the other pages Khabar is measured
+# on (German, French, Spanish, Italian, Polish). Only headings that are a section's title
+# on their own line: labels that also open a story ("Son dakika", breaking news) are not.
 _STOP_MARKERS: tuple[str, ...] = (
     "احدث الاخبار",
     "اخر الاخبار",
@@ -96,11 +100,101 @@ _STOP_MARKERS: tuple[str, ...] = (
     "you might also like",
     "see also",
     "recommended",
+    # Persian
+    "بیشتر بخوانید",
+    "همچنین بخوانید",
+    "اخبار مرتبط",
+    "خبرهای مرتبط",
+    "مطالب مرتبط",
+    "مطالب پیشنهادی",
+    "پربازدیدترین ها",
+    "پربازدیدترین اخبار",
+    "پربیننده ترین ها",
+    "آخرین اخبار",
+    "آخرین خبرها",
+    "سایر اخبار",
+    # Urdu
+    "یہ بھی پڑھیں",
+    "مزید پڑھیں",
+    "متعلقہ خبریں",
+    "مزید خبریں",
+    "تازہ ترین خبریں",
+    "سب سے زیادہ پڑھی جانے والی",
+    # Turkish
+    "ilgili haberler",
+    "benzer haberler",
+    "diğer haberler",
+    "çok okunanlar",
+    "en çok okunanlar",
+    "bunlar da ilginizi çekebilir",
+    "ilginizi çekebilir",
+    "ayrıca okuyun",
+    "bunu da okuyun",
+    "sıradaki haber",
+    # German
+    "lesen sie auch",
+    "mehr zum thema",
+    "weitere artikel",
+    "weitere nachrichten",
+    "auch interessant",
+    "das könnte sie auch interessieren",
+    "das könnte dich auch interessieren",
+    "meistgelesen",
+    "ähnliche artikel",
+    # French
+    "lire aussi",
+    "à lire aussi",
+    "voir aussi",
+    "sur le même sujet",
+    "vous aimerez aussi",
+    "les plus lus",
+    "articles similaires",
+    # Spanish
+    "lee también",
+    "te puede interesar",
+    "noticias relacionadas",
+    "artículos relacionados",
+    "lo más leído",
+    # Italian
+    "leggi anche",
+    "articoli correlati",
+    "i più letti",
+    # Polish
+    "czytaj także",
+    "czytaj też",
+    "zobacz także",
+    "zobacz też",
+    "przeczytaj także",
+    "przeczytaj też",
+    "najczęściej czytane",
+    "podobne artykuły",
 )
-_MARKER_SET = frozenset(_STOP_MARKERS)
-_LONGEST_MARKER = max(marker.count(" ") + 1 for marker in _STOP_MARKERS)
+# Inline "read also: <headline>" lines (a link to another story, dropped; not a section).
+_READ_ALSO: tuple[str, ...] = (
+    "اقرا ايضا", "اقرا كذلك", "شاهد ايضا", "read more", "read also", "also read",
+    "بیشتر بخوانید", "همچنین بخوانید", "یہ بھی پڑھیں", "ayrıca okuyun", "bunu da okuyun",
+    "lesen sie auch", "lire aussi", "à lire aussi", "lee también", "leggi anche",
+    "czytaj także", "czytaj też", "zobacz także", "zobacz też",
+)  # fmt: skip
+
+# Spellings that one language writes two ways: Persian and Urdu yeh and kaf typed as the
+# Arabic letters, the zero-width non-joiner or a space inside a word ("پربازدیدترین‌ها"),
+# Turkish capitals ("İLGİLİ", "BAKINIZ") whose case folding keeps a combining dot or turns
+# a dotless ı into i.
+_MARKER_SPELLING = CharReplacer({"ی": "ي", "ک": "ك", "\u200c": " ", "\u0307": "", "ı": "i"})
+
+
+def _marker_form(folded: str) -> str:
+    """A folded line (:func:`agents.text.fold`) as the markers are compared."""
+    return _MARKER_SPELLING(folded)
+
+
+_MARKER_SET = frozenset(_marker_form(fold(marker)) for marker in _STOP_MARKERS)
+_LONGEST_MARKER = max(marker.count(" ") + 1 for marker in _MARKER_SET)
 _SOURCE_LINE = re.compile(r"^(?:المصدر|المصادر|source|sources)\s*:")
-_READ_ALSO_LINK = re.compile(r"^(?:اقرا ايضا|اقرا كذلك|شاهد ايضا|read more|read also|also read)\s*:\s*\S")
+_READ_ALSO_LINK = re.compile(
+    "^(?:" + "|".join(re.escape(_marker_form(fold(marker))) for marker in _READ_ALSO) + r")\s*:\s*\S"
+)
 _PROMO = re.compile(
     r"احدث الاخبار|عبر تطبيق|تابعونا|حمل تطبيق|انضم الي قناه|اشترك في|"
     r"follow us|subscribe to|download (?:the|our) app|sign up for|"
@@ -289,7 +383,7 @@ def is_section_marker(text: str) -> bool:
 def _is_marker(folded: str, words: int) -> bool:
     if words > _LONGEST_MARKER + _STOP_EXTRA_WORDS:
         return False
-    core = folded.strip(" :：-–—|»›•*#.")
+    core = _marker_form(folded).strip(" :：-–—|»›•*#.")
     if core in _MARKER_SET:
         return True
     # "الأخبار الأكثر قراءة" is "الأكثر قراءة" after one more word
@@ -311,7 +405,7 @@ def _is_meta(folded: str, words: int) -> bool:
 
 
 def _is_promo(folded: str, words: int) -> bool:
-    if _READ_ALSO_LINK.match(folded):
+    if _READ_ALSO_LINK.match(_marker_form(folded)):
         return True
     return words <= _PROMO_MAX_WORDS and bool(_PROMO.search(folded))
 

@@ -15,7 +15,8 @@ import pytest
 from agents import StageError
 from agents.clean import Cleaned, clean
 from agents.clean.decode import _detection_sample, decode
-from agents.clean.plain import Kind, classify, unwrap
+from agents.clean.dom import _SECTION_HINT
+from agents.clean.plain import _STOP_MARKERS, Kind, classify, is_section_marker, unwrap
 from agents.limits import Limits
 from agents.text import CharReplacer, fold
 from schemas import RawPage
@@ -815,3 +816,93 @@ def test_server_error_lines_are_dropped() -> None:
     cleaned = clean(page(html.encode(), content_type="text/html"))
     assert cleaned.paragraphs[0].startswith("The council voted")
     assert not any("on line 928" in paragraph for paragraph in cleaned.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "İLGİLİ HABERLER",  # Turkish capitals: a combining dot after case folding
+        "Çok Okunanlar",
+        "بيشتر بخوانيد",  # Persian typed with the Arabic yeh
+        "پربازدیدترین‌ها",  # with a zero-width non-joiner
+        "یہ بھی پڑھیں",
+        "Das könnte Sie auch interessieren:",
+        "À lire aussi",
+        "Czytaj także",
+        "أخبار ذات صلة",
+        "Related",
+    ],
+)
+def test_section_headings_in_the_languages_of_the_sources(heading: str) -> None:
+    assert is_section_marker(heading)
+    assert _SECTION_HINT.search(heading.lower())  # the walk's cheap test lets it through
+
+
+def test_a_label_that_also_opens_a_story_is_not_a_section_heading() -> None:
+    assert not is_section_marker("Son dakika")  # Turkish "breaking news"
+
+
+def test_every_section_marker_passes_the_walks_cheap_test() -> None:
+    for marker in _STOP_MARKERS:
+        assert _SECTION_HINT.search(marker.lower()), marker
+
+
+BOX_LINK = "<p><a href='/other'>Angeln allgemein</a></p>"
+
+
+def test_a_read_also_box_inside_the_story_is_dropped_and_the_story_goes_on() -> None:
+    story = STORY.split("</p>")
+    html = (
+        "<html><head><title>Bridge stays open</title></head><body><article><h1>Bridge stays open</h1>"
+        f"{story[0]}</p><h3>Auch interessant</h3>{BOX_LINK}{story[1]}</p>{story[2]}</p></article>"
+        "</body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs[0].startswith("The council voted")
+    assert cleaned.paragraphs[-1].startswith("Cars have not")
+    assert not any("interessant" in text or "Angeln" in text for text in cleaned.paragraphs)
+
+
+def test_a_related_heading_after_the_story_still_ends_it() -> None:
+    others = "".join(f"<p><a href='/s{n}'>Köprü haberi numara {n}</a></p>" for n in range(4))
+    html = (
+        "<html><head><title>Bridge stays open</title></head><body><article><h1>Bridge stays open</h1>"
+        f"{STORY}<h3>İlgili Haberler</h3>{others}</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs[-1].startswith("Cars have not")
+    assert not any("haber" in text.lower() for text in cleaned.paragraphs)
+
+
+def test_a_section_heading_deep_inside_a_short_story_does_not_take_the_story_with_it() -> None:
+    """The heading's related box sits inside the story's own container, and the story holds
+    under a quarter of the page's prose: climbing from the heading stops below the story."""
+    related = (
+        "<div class='rack'><div class='sect_related'><div class='secthead'><h2>Mehr zum Thema</h2></div>"
+        "<ul><li><a href='/a'>Ein anderer Artikel</a></li><li><a href='/b'>Noch einer</a></li></ul>"
+        "</div></div>"
+    )
+    elsewhere = "".join(f"<div class='teaser'>{CONSENT}</div>" for _ in range(12))
+    html = (
+        "<html><head><title>Bridge stays open</title></head><body><div class='pages'>"
+        f"<div class='story'><h1>Bridge stays open</h1>{STORY}{related}</div>"
+        f"<div class='more'>{elsewhere}</div></div></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs[0].startswith("The council voted")
+    assert not any("Thema" in text or "Artikel" in text for text in cleaned.paragraphs)
+
+
+def test_persian_plain_text_page_ends_at_its_read_more_heading() -> None:
+    body = (
+        "سیاست\n\nافزایش بودجه آموزش در سال آینده\n\n"
+        "وزیر آموزش و پرورش روز سه‌شنبه اعلام کرد که بودجه مدارس در سال آینده افزایش می‌یابد و"
+        " بخش بزرگی از آن صرف ساخت کلاس‌های تازه خواهد شد.\n\n"
+        "به گفته او، این طرح در سه مرحله اجرا می‌شود و نخستین مرحله از ابتدای سال تحصیلی آغاز"
+        " خواهد شد.\n\n"
+        "بیشتر بخوانید\n\nنرخ تورم در ماه گذشته کاهش یافت\n\nبازار سهام تهران در روز دوشنبه رشد کرد\n"
+    )
+    cleaned = clean(page(body.encode()))
+    assert cleaned.title == "افزایش بودجه آموزش در سال آینده"
+    assert cleaned.paragraphs[-1].startswith("به گفته او")
+    assert not any("تورم" in text or "بخوانید" in text for text in cleaned.paragraphs)
