@@ -4,7 +4,8 @@ Crawled plain-text pages keep the site's furniture: site name, breadcrumbs, phot
 "published/updated" lines, promos, and after the story lists of other stories ("أحدث
 الأخبار", "اقرأ أيضاً", "Related") with their own headlines, truncated teasers and dates.
 
-The approach, all of it language-general (Arabic and English markers):
+The approach, all of it language-general (markers in Arabic, Persian, Urdu, Turkish, English,
+German, French, Spanish, Italian and Polish):
 
 1. every line is classified on its own (:func:`classify`): body-like, headline-like,
    metadata, breadcrumb, caption, promo, teaser, dateline/byline, stop marker, short;
@@ -14,8 +15,8 @@ The approach, all of it language-general (Arabic and English markers):
    before it are the article's header: the first headline-like line is the title, the next
    one the subtitle, metadata/dateline/byline lines go to ``header_lines``.
 
-Markers are compared in the folded form of :func:`agents.text.fold`; output lines keep
-their original spelling.
+Markers are compared in the folded form of :func:`agents.text.fold` (with the spellings of
+:func:`_marker_form` made equal); output lines keep their original spelling.
 """
 
 from __future__ import annotations
