@@ -16,7 +16,7 @@ German, French, Spanish, Italian and Polish):
    one the subtitle, metadata/dateline/byline lines go to ``header_lines``.
 
 Markers are compared in the folded form of :func:`agents.text.fold` (with the spellings of
-:func:`_marker_form` made equal); output lines keep their original spelling.
+``_marker_form`` made equal); output lines keep their original spelling.
 """
 
 from __future__ import annotations
@@ -178,17 +178,12 @@ _READ_ALSO: tuple[str, ...] = (
     "czytaj także", "czytaj też", "zobacz także", "zobacz też",
 )  # fmt: skip
 
-# Spellings that one language writes two ways: Persian and Urdu yeh and kaf typed as the
-# Arabic letters, the zero-width non-joiner or a space inside a word ("پربازدیدترین‌ها"),
-# Turkish capitals ("İLGİLİ", "BAKINIZ") whose case folding keeps a combining dot or turns
-# a dotless ı into i.
-_MARKER_SPELLING = CharReplacer({"ی": "ي", "ک": "ك", "\u200c": " ", "\u0307": "", "ı": "i"})
-
-
-def _marker_form(folded: str) -> str:
-    """A folded line (:func:`agents.text.fold`) as the markers are compared."""
-    return _MARKER_SPELLING(folded)
-
+# A folded line (agents.text.fold) as the markers are compared: the spellings one language
+# writes two ways made equal. Persian and Urdu yeh and kaf typed as the Arabic letters; the
+# zero-width non-joiner or a space inside a word ("پربازدیدترین‌ها"); Turkish capitals
+# ("İLGİLİ", "SIRADAKİ"), whose case folding keeps a combining dot, and the dotless ı, which
+# folds to i only from a capital.
+_marker_form = CharReplacer({"ی": "ي", "ک": "ك", "\u200c": " ", "\u0307": "", "ı": "i"})
 
 _MARKER_SET = frozenset(_marker_form(fold(marker)) for marker in _STOP_MARKERS)
 _LONGEST_MARKER = max(marker.count(" ") + 1 for marker in _MARKER_SET)
