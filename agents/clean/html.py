@@ -177,18 +177,21 @@ _STORY_GOES_ON = 2  # ... followed by this many body paragraphs in a row: the st
 
 def _story_goes_on(paragraphs: list[str], start: int, arabic_page: bool) -> int | None:
     """Where the story resumes after a section heading at ``start - 1`` that only heads a
-    small box inside it ("Auch interessant", one link, then the story again); None when the
-    heading opens a section that ends the story (a list of other stories)."""
+    small box inside it ("Auch interessant", a short link, then the story again); None when
+    the heading opens a section that ends the story: a list of other stories, or another
+    story's headline and lead ("إقرأ أيضاً:" then a headline and its paragraphs)."""
     for box in range(_BOX_LINES + 1):
         following = paragraphs[start + box : start + box + _STORY_GOES_ON]  # (fewer at the end)
-        if following and all(_is_body(text, arabic_page) for text in following):
+        if following and all(_kind(text, arabic_page) is Kind.BODY for text in following):
             return start + box
+        if start + box < len(paragraphs) and _kind(paragraphs[start + box], arabic_page) is Kind.HEADLINE:
+            return None
     return None
 
 
-def _is_body(text: str, arabic_page: bool) -> bool:
+def _kind(text: str, arabic_page: bool) -> Kind:
     text = strip_invisible(text)
-    return len(text) > _CLASSIFY_MAX_CHARS or classify(text, arabic_page=arabic_page).kind is Kind.BODY
+    return Kind.BODY if len(text) > _CLASSIFY_MAX_CHARS else classify(text, arabic_page=arabic_page).kind
 
 
 def _filter(paragraphs: list[str]) -> tuple[list[str], list[str]]:

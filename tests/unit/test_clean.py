@@ -906,3 +906,21 @@ def test_persian_plain_text_page_ends_at_its_read_more_heading() -> None:
     assert cleaned.title == "افزایش بودجه آموزش در سال آینده"
     assert cleaned.paragraphs[-1].startswith("به گفته او")
     assert not any("تورم" in text or "بخوانید" in text for text in cleaned.paragraphs)
+
+
+def test_another_storys_headline_and_lead_under_a_read_also_heading_end_the_story() -> None:
+    # The shape of seed 002 (a whole other story under "إقرأ أيضاً:") inside one HTML container.
+    other = (
+        "<p>الصين تتمسك بإنفاقها الدفاعي بعد تصريحات بوتين وترامب</p>"
+        "<p>قالت بكين اليوم الثلاثاء إن إنفاقها الدفاعي ضروري جدا بعدما أيد الرئيس الروسي اقتراح"
+        " نظيره الأميركي بخفض الميزانيات الدفاعية إلى النصف.</p>"
+        "<p>وزادت روسيا إنفاقها العسكري بشكل كبير منذ بداية حربها على أوكرانيا، لكن الإنفاق العسكري"
+        " ازداد أيضا في الصين خلال السنوات الأخيرة.</p>"
+    )
+    paragraphs = "".join(f"<p>{text}</p>" for text in AR_PARAGRAPHS)
+    html = (
+        f"<html lang='ar'><head><title>{AR_TITLE}</title></head><body><article><h1>{AR_TITLE}</h1>"
+        f"{paragraphs}<p>إقرأ أيضاً:</p>{other}</article></body></html>"
+    )
+    cleaned = clean(page(html.encode(), content_type="text/html"))
+    assert cleaned.paragraphs == list(AR_PARAGRAPHS)
