@@ -5,7 +5,8 @@ JSON-LD ``author`` entries and the first ``<figcaption>``.
 
 The title is the page's headline without the site name. The ``<h1>`` is the headline as
 readers see it, but pages also use ``<h1>`` for the logo: it is preferred when it agrees
-with ``og:title`` or ``<title>`` (same text, or one starts with the other); otherwise
+with ``og:title`` or ``<title>`` (same text, one starts with the other, or it ends the
+declared title after a shorter site name or kicker: "BMAS - Headline"); otherwise
 ``og:title`` (then ``twitter:title``, then ``<title>``) with a "| Site" suffix or a
 "Site | " prefix taken off.
 """
@@ -26,6 +27,7 @@ _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", "
 _MAX_TITLE_CHARS = 400
 _MIN_H1_CHARS = 8
 _AGREE_SHARE = 0.6
+_PREFIX_ENDS = ("-", "–", "—", "|", ":", "»", "›", "·")  # how a site name or kicker ends before a headline
 _AUTHOR_SPLIT = re.compile(r"\s*(?:[,;،]|\band\b)\s*")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")  # no URL holds these
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
@@ -123,11 +125,17 @@ def _title(
 
 
 def _agrees(heading: str, declared: str) -> bool:
-    """The same headline, or one cut short of the other (not a logo inside a longer title)."""
+    """The same headline, one cut short of the other (not a logo inside a longer title), or
+    the heading after a site name or kicker in the declared title ("BMAS - Headline",
+    "Corona-Lockerungen: Headline")."""
     if heading == declared:
         return True
     shorter, longer = sorted((heading, declared), key=len)
-    return longer.startswith(shorter) and len(shorter) >= _AGREE_SHARE * len(longer)
+    if longer.startswith(shorter) and len(shorter) >= _AGREE_SHARE * len(longer):
+        return True
+    before = declared[: -len(heading)].rstrip() if declared.endswith(heading) else ""
+    # a site name or kicker is shorter than the headline; a headline before a logo is not
+    return bool(before) and before.endswith(_PREFIX_ENDS) and len(before) < len(heading)
 
 
 def strip_site(title: str, site: str | None) -> str:

@@ -924,3 +924,39 @@ def test_another_storys_headline_and_lead_under_a_read_also_heading_end_the_stor
     )
     cleaned = clean(page(html.encode(), content_type="text/html"))
     assert cleaned.paragraphs == list(AR_PARAGRAPHS)
+
+
+@pytest.mark.parametrize(
+    ("declared", "heading", "title"),
+    [
+        (
+            "BMAS - Bridge stays open for walkers",
+            "Bridge stays open for walkers",
+            "Bridge stays open for walkers",
+        ),
+        (
+            "Chronik: Bridge stays open for walkers",
+            "Bridge stays open for walkers",
+            "Bridge stays open for walkers",
+        ),
+        (f"الجزيرة نت | {AR_TITLE}", AR_TITLE, AR_TITLE),
+    ],
+)
+def test_the_h1_is_the_title_when_the_declared_title_adds_a_site_name_or_kicker_before_it(
+    declared: str, heading: str, title: str
+) -> None:
+    html = (
+        f"<html><head><title>{declared}</title></head><body><article><h1>{heading}</h1>{STORY}"
+        "</article></body></html>"
+    )
+    assert clean(page(html.encode(), content_type="text/html")).title == title
+
+
+def test_a_logo_h1_at_the_end_of_the_declared_title_is_not_the_title() -> None:
+    # "Headline - Site" with the site's logo as the <h1>: the part before is the longer one
+    html = (
+        "<html><head><title>Bridge stays open for walkers and cyclists - Town News Daily</title>"
+        f"</head><body><article><h1>Town News Daily</h1>{STORY}</article></body></html>"
+    )
+    title = clean(page(html.encode(), content_type="text/html")).title
+    assert title is not None and title.startswith("Bridge stays open")
