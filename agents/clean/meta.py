@@ -6,9 +6,12 @@ JSON-LD ``author`` entries and the first ``<figcaption>``.
 The title is the page's headline without the site name. The ``<h1>`` is the headline as
 readers see it, but pages also use ``<h1>`` for the logo: it is preferred when it agrees
 with ``og:title`` or ``<title>`` (same text, one starts with the other, or it ends the
-declared title after a shorter site name or kicker: "BMAS - Headline"); otherwise
-``og:title`` (then ``twitter:title``, then ``<title>``) with a "| Site" suffix or a
-"Site | " prefix taken off.
+declared title after a shorter site name or kicker: "BMAS - Headline"). When none agrees
+and the page has one ``<h1>`` of five words or more that does not start with the site name,
+it is the title (``og:title`` is often a search-engine version of the headline), unless a
+declared title starts or ends it and is most of it (the ``<h1>`` adds a kicker, a section
+label or a date: the declared title then). Otherwise ``og:title`` (then ``twitter:title``,
+then ``<title>``) with a "| Site" suffix or a "Site | " prefix taken off.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from urllib.parse import urljoin
 import orjson
 
 from agents.clean.plain import strip_title_suffix
-from agents.text import fold, tidy_line
+from agents.text import fold, tidy_line, word_count
 
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", ": ")
 _MAX_TITLE_CHARS = 400
 _MIN_H1_CHARS = 8
 _AGREE_SHARE = 0.6
+_MOST = 0.5  # a declared title that starts or ends a heading and is this much of it stands for it
 _PREFIX_ENDS = ("-", "–", "—", "|", ":", "»", "›", "·")  # how a site name or kicker ends before a headline
 _AUTHOR_SPLIT = re.compile(r"\s*(?:[,;،]|\band\b)\s*")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")  # no URL holds these
@@ -114,14 +118,32 @@ def _title(
     folded = [fold(text) for text in declared if text]
     site_key = fold(site) if site else None
     for element in headings:
-        heading = _text(element)
+        heading = _heading_text(element)
         if not heading or len(heading) < _MIN_H1_CHARS:
             continue
         heading = strip_site(heading, site)
         key = fold(heading)
         if key != site_key and any(_agrees(key, other) for other in folded):
             return heading
+    if len(headings) == 1:
+        heading = _heading_text(headings[0])
+        key = fold(heading) if heading else ""
+        if heading and word_count(heading) >= 5 and not (site_key and key.startswith(site_key)):
+            # a declared title that starts or ends the heading, and is most of it: the heading
+            # adds a kicker, a section label or a date
+            inside = next((text for text in declared if text and _most_of(fold(text), key)), None)
+            return inside or strip_site(heading, site)
     return next((text for text in declared if text), None)
+
+
+def _most_of(part: str, whole: str) -> bool:
+    return (whole.startswith(part) or whole.endswith(part)) and len(part) >= _MOST * len(whole)
+
+
+def _heading_text(element: Any) -> str | None:
+    """A heading's text on one line, without what a style or script inside it holds."""
+    text = " ".join(" ".join(element.xpath(".//text()[not(ancestor::style or ancestor::script)]")).split())
+    return _clean(text)
 
 
 def _agrees(heading: str, declared: str) -> bool:

@@ -960,3 +960,33 @@ def test_a_logo_h1_at_the_end_of_the_declared_title_is_not_the_title() -> None:
     )
     title = clean(page(html.encode(), content_type="text/html")).title
     assert title is not None and title.startswith("Bridge stays open")
+
+
+def _titled(head: str, h1: str) -> str | None:
+    html = f"<html><head>{head}</head><body><article><h1>{h1}</h1>{STORY}</article></body></html>"
+    return clean(page(html.encode(), content_type="text/html")).title
+
+
+def test_the_one_h1_is_the_title_when_the_declared_titles_say_something_else() -> None:
+    # og:title is often a search-engine version of the headline; readers see the <h1>
+    head = '<meta property="og:title" content="Bridge news: council keeps crossing open">'
+    assert (
+        _titled(head, "Town keeps the old bridge open for walkers")
+        == "Town keeps the old bridge open for walkers"
+    )
+
+
+def test_a_kicker_in_the_h1_before_the_declared_title_is_left_out() -> None:
+    head = "<title>Town keeps the old bridge open for walkers</title>"
+    h1 = "<span>Flood repairs</span> Town keeps the old bridge open for walkers"
+    assert _titled(head, h1) == "Town keeps the old bridge open for walkers"
+
+
+def test_an_h1_that_starts_with_the_site_name_is_not_the_title() -> None:
+    head = '<meta property="og:site_name" content="Town News"><title>Bridge stays open</title>'
+    assert _titled(head, "Town News, the first daily of the valley") == "Bridge stays open"
+
+
+def test_a_style_inside_the_h1_is_not_part_of_the_title() -> None:
+    h1 = "<style>.logo{display:none}</style>Town keeps the old bridge open for walkers"
+    assert _titled("<title>Bridge</title>", h1) == "Town keeps the old bridge open for walkers"
