@@ -36,6 +36,7 @@ _AUTHOR_SPLIT = re.compile(r"\s*(?:[,;،]|\band\b)\s*")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")  # no URL holds these
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
 _MAX_AUTHOR_WORDS = 6
+_MAX_MARKED_AUTHORS = 5  # author elements read (a page lists its story's authors first)
 _LD_MAX_CHARS = 200_000
 
 
@@ -82,7 +83,7 @@ def read(root: Any, url: str) -> Metadata:
         title=_title(headings, metas, page_title, site),
         site=site,
         canonical_url=_absolute(canonical, url),
-        authors=_authors(scripts, metas, site),
+        authors=_authors(scripts, metas, site, root),
         caption=caption,
         description=_clean(metas.get("og:description") or metas.get("description")),
     )
@@ -190,8 +191,9 @@ def _absolute(link: str | None, base: str) -> str | None:
         return None
 
 
-def _authors(scripts: list[str], metas: dict[str, str], site: str | None) -> list[str]:
-    """Names from author metadata, then JSON-LD; the site's own name is not an author."""
+def _authors(scripts: list[str], metas: dict[str, str], site: str | None, root: Any) -> list[str]:
+    """Names from author metadata, then JSON-LD, then the page's author markup (microdata,
+    ``rel="author"`` links); the site's own name is not an author."""
     names: list[str] = []
     for key in ("author", "article:author", "parsely-author", "dc.creator", "sailthru.author", "byl"):
         value = metas.get(key)
@@ -201,6 +203,8 @@ def _authors(scripts: list[str], metas: dict[str, str], site: str | None) -> lis
             break
     if not names:
         names = _ld_authors(scripts)
+    if not names:
+        names = _marked_authors(root)
     seen: set[str] = {fold(site)} if site else set()
     unique = []
     for name in names:
@@ -209,6 +213,50 @@ def _authors(scripts: list[str], metas: dict[str, str], site: str | None) -> lis
             seen.add(key)
             unique.append(name)
     return unique
+
+
+# Elements marked as the author, outside comments: schema.org microdata, rel="author" links,
+# and the hCard of an hAtom entry's author (class "author vcard" around a "fn"). Found through
+# attribute steps (cheap for libxml2), then checked here.
+_AUTHOR_CANDIDATES = (
+    "//@itemprop[. = 'author']/.. | //@rel[contains(., 'author')]/.. | //@class[contains(., 'fn')]/.."
+)
+_COMMENTS = frozenset(
+    {"comment", "comments", "comment-list", "commentlist", "comment-body", "comment-author", "comment-meta",
+     "comments-area", "respond"}
+)  # fmt: skip
+
+
+def _marked_authors(root: Any) -> list[str]:
+    names: list[str] = []
+    found = 0
+    for element in root.xpath(_AUTHOR_CANDIDATES):
+        if found >= _MAX_MARKED_AUTHORS:
+            break
+        if not _marks_author(element) or _in_comments(element):
+            continue
+        found += 1
+        named = element.xpath(".//*[@itemprop='name']")
+        source = named[0] if named else element
+        value = source.get("content") or " ".join(source.itertext())
+        if value and "://" not in value and "@" not in value:
+            names.extend(_split_names(value))
+    return names
+
+
+def _marks_author(element: Any) -> bool:
+    if element.get("itemprop") == "author" or "author" in (element.get("rel") or "").split():
+        return True
+    return "fn" in (element.get("class") or "").split() and any(
+        "author" in (ancestor.get("class") or "").split() for ancestor in element.iterancestors()
+    )
+
+
+def _in_comments(element: Any) -> bool:
+    for node in (element, *element.iterancestors()):
+        if node.get("id") in _COMMENTS or not _COMMENTS.isdisjoint((node.get("class") or "").split()):
+            return True
+    return False
 
 
 def _split_names(value: str) -> list[str]:
@@ -231,6 +279,13 @@ def _ld_authors(scripts: list[str]) -> list[str]:
             data = orjson.loads(script)
         except orjson.JSONDecodeError:
             continue
+        graph = data.get("@graph") if isinstance(data, dict) else None
+        # the graph's nodes by @id: an author given as {"@id": ...} is named there (Yoast)
+        nodes = {
+            node["@id"]: node
+            for node in graph or ()
+            if isinstance(node, dict) and isinstance(node.get("@id"), str)
+        }
         pending: list[Any] = [data]
         while pending and len(names) < 10:
             item = pending.pop()
@@ -241,6 +296,8 @@ def _ld_authors(scripts: list[str]) -> list[str]:
                     pending.append(item["@graph"])
                 author = item.get("author") or item.get("creator")
                 for entry in author if isinstance(author, list) else [author]:
+                    if isinstance(entry, dict) and "name" not in entry:
+                        entry = nodes.get(entry.get("@id"), entry)
                     name = entry.get("name") if isinstance(entry, dict) else entry
                     if isinstance(name, str) and name.strip() and "://" not in name:
                         names.extend(_split_names(name))

@@ -990,3 +990,45 @@ def test_an_h1_that_starts_with_the_site_name_is_not_the_title() -> None:
 def test_a_style_inside_the_h1_is_not_part_of_the_title() -> None:
     h1 = "<style>.logo{display:none}</style>Town keeps the old bridge open for walkers"
     assert _titled("<title>Bridge</title>", h1) == "Town keeps the old bridge open for walkers"
+
+
+def _authors_of(head: str, body: str) -> list[str]:
+    html = (
+        f"<html><head><title>Bridge stays open</title>{head}</head><body class='single comments-open'>"
+        f"<article><h1>Bridge stays open</h1>{body}{STORY}</article></body></html>"
+    )
+    return clean(page(html.encode(), content_type="text/html")).authors
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<span class='author vcard'><a class='url fn n' href='/author/ak/'>Andreas Kalt</a></span>",  # hAtom
+        "<a rel='author' href='/author/ak/'>Andreas Kalt</a>",
+        "<span itemprop='author' itemscope><span itemprop='name'>Andreas Kalt</span></span>",
+        "<meta itemprop='author' content='Andreas Kalt'>",
+    ],
+)
+def test_the_author_marked_in_the_page(byline: str) -> None:
+    assert _authors_of("", byline) == ["Andreas Kalt"]
+
+
+def test_a_json_ld_author_given_by_reference_is_named_from_its_graph() -> None:
+    # Yoast writes the article's author as {"@id": ...} and the Person elsewhere in the graph
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "Person", "@id": "https://example.com/#/person/1", "name": "Andreas Kalt"},
+            {"@type": "BlogPosting", "author": {"@id": "https://example.com/#/person/1"}},
+        ],
+    }
+    head = f"<script type='application/ld+json'>{json.dumps(graph)}</script>"
+    assert _authors_of(head, "") == ["Andreas Kalt"]
+
+
+def test_the_authors_of_comments_are_not_the_articles() -> None:
+    comments = (
+        "<div id='comments'><div class='comment'><span itemprop='author'>Jane Reader</span>"
+        "<p>Great news for the town.</p></div></div>"
+    )
+    assert _authors_of("", comments) == []
