@@ -221,6 +221,8 @@ def _authors(scripts: list[str], metas: dict[str, str], site: str | None, root: 
 _AUTHOR_CANDIDATES = (
     "//@itemprop[. = 'author']/.. | //@rel[contains(., 'author')]/.. | //@class[contains(., 'fn')]/.."
 )
+# Whole class tokens, not dom.mark_of_names' words: WordPress puts "comments-open" on <body>,
+# which that reading takes for a comment section (every author on the page would be left out).
 _COMMENTS = frozenset(
     {"comment", "comments", "comment-list", "commentlist", "comment-body", "comment-author", "comment-meta",
      "comments-area", "respond"}
@@ -296,8 +298,8 @@ def _ld_authors(scripts: list[str]) -> list[str]:
                     pending.append(item["@graph"])
                 author = item.get("author") or item.get("creator")
                 for entry in author if isinstance(author, list) else [author]:
-                    if isinstance(entry, dict) and "name" not in entry:
-                        entry = nodes.get(entry.get("@id"), entry)
+                    if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("@id"), str):
+                        entry = nodes.get(entry["@id"], entry)
                     name = entry.get("name") if isinstance(entry, dict) else entry
                     if isinstance(name, str) and name.strip() and "://" not in name:
                         names.extend(_split_names(name))

@@ -1026,6 +1026,14 @@ def test_a_json_ld_author_given_by_reference_is_named_from_its_graph() -> None:
     assert _authors_of(head, "") == ["Andreas Kalt"]
 
 
+@pytest.mark.parametrize("reference", [["x"], {"@id": "x"}, 7, None])
+def test_an_author_reference_that_is_not_a_string_is_no_author_and_no_error(reference: object) -> None:
+    # {"@id": [...]} made the lookup raise, and the whole page a parse_error dead letter
+    graph = {"@graph": [{"@type": "NewsArticle", "author": {"@id": reference}}]}
+    head = f"<script type='application/ld+json'>{json.dumps(graph)}</script>"
+    assert _authors_of(head, "") == []
+
+
 def test_the_authors_of_comments_are_not_the_articles() -> None:
     comments = (
         "<div id='comments'><div class='comment'><span itemprop='author'>Jane Reader</span>"
