@@ -282,11 +282,10 @@ def _ld_authors(scripts: list[str]) -> list[str]:
         except orjson.JSONDecodeError:
             continue
         graph = data.get("@graph") if isinstance(data, dict) else None
+        graph = graph if isinstance(graph, list) else []
         # the graph's nodes by @id: an author given as {"@id": ...} is named there (Yoast)
         nodes = {
-            node["@id"]: node
-            for node in graph or ()
-            if isinstance(node, dict) and isinstance(node.get("@id"), str)
+            node["@id"]: node for node in graph if isinstance(node, dict) and isinstance(node.get("@id"), str)
         }
         pending: list[Any] = [data]
         while pending and len(names) < 10:

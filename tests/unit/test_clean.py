@@ -1034,6 +1034,13 @@ def test_an_author_reference_that_is_not_a_string_is_no_author_and_no_error(refe
     assert _authors_of(head, "") == []
 
 
+def test_a_graph_that_is_not_a_list_does_not_hide_the_author_beside_it() -> None:
+    head = (
+        f"<script type='application/ld+json'>{json.dumps({'@graph': 5, 'author': 'Andreas Kalt'})}</script>"
+    )
+    assert _authors_of(head, "") == ["Andreas Kalt"]
+
+
 def test_the_authors_of_comments_are_not_the_articles() -> None:
     comments = (
         "<div id='comments'><div class='comment'><span itemprop='author'>Jane Reader</span>"

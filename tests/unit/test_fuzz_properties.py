@@ -98,6 +98,15 @@ html_bodies = st.one_of(
         texts,
     ),
 )
+# JSON-LD of any shape, built from the keys the metadata reader looks at
+json_ld = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(["@graph", "@id", "@type", "author", "creator", "name"]), inner, max_size=4
+    ),
+    max_leaves=12,
+)
 codings = st.sampled_from(inputs.CODINGS)
 
 
@@ -272,3 +281,19 @@ def test_a_page_in_a_known_charset_comes_out_without_mojibake(charset: str, decl
     )
     article = assert_article_or_clean_error(page)
     assert article is not None and inputs.ARABIC in article.text
+
+
+@FAST
+@given(json_ld)
+def test_any_json_ld_gives_the_article_and_names_only_strings(data: object) -> None:
+    head = f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+    cleaned = clean(
+        RawPage(
+            url="https://example.com/a",
+            fetched_at=datetime(2026, 2, 6, tzinfo=UTC),
+            body=inputs.html_page([inputs.ARABIC] * 3, head=head).encode(),
+            content_type="text/html",
+        )
+    )  # no StageError: the metadata never costs the page
+    assert cleaned.paragraphs
+    assert all(isinstance(name, str) and name for name in cleaned.authors)
