@@ -111,30 +111,26 @@ def _clean(value: str | None) -> str | None:
 def _title(
     headings: list[Any], metas: dict[str, str], page_title: str | None, site: str | None
 ) -> str | None:
-    declared = [
-        strip_site(text, site)
-        for text in (_clean(metas.get("og:title")), _clean(metas.get("twitter:title")), page_title)
-        if text
-    ]
-    folded = [fold(text) for text in declared if text]
+    sources = (_clean(metas.get("og:title")), _clean(metas.get("twitter:title")), page_title)
+    declared = [title for title in (strip_site(text, site) for text in sources if text) if title]
+    folded = [fold(text) for text in declared]
     site_key = fold(site) if site else None
-    for element in headings:
-        heading = _heading_text(element)
-        if not heading or len(heading) < _MIN_H1_CHARS:
+    texts = [_heading_text(element) for element in headings]
+    for text in texts:
+        if not text or len(text) < _MIN_H1_CHARS:
             continue
-        heading = strip_site(heading, site)
+        heading = strip_site(text, site)
         key = fold(heading)
         if key != site_key and any(_agrees(key, other) for other in folded):
             return heading
-    if len(headings) == 1:
-        heading = _heading_text(headings[0])
-        key = fold(heading) if heading else ""
-        if heading and word_count(heading) >= 5 and not (site_key and key.startswith(site_key)):
+    if len(texts) == 1 and (only := texts[0]) and word_count(only) >= 5:
+        key = fold(only)
+        if not (site_key and key.startswith(site_key)):
             # a declared title that starts or ends the heading, and is most of it: the heading
             # adds a kicker, a section label or a date
-            inside = next((text for text in declared if text and _most_of(fold(text), key)), None)
-            return inside or strip_site(heading, site)
-    return next((text for text in declared if text), None)
+            inside = (text for text, other in zip(declared, folded, strict=True) if _most_of(other, key))
+            return next(inside, None) or strip_site(only, site)
+    return declared[0] if declared else None
 
 
 def _most_of(part: str, whole: str) -> bool:
