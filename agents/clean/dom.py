@@ -417,16 +417,11 @@ def _mark_sections(layout: Layout, prose: list[float], total: float, weights: li
     marks nothing (the line filter then cuts the body there).
     """
     parents = layout.parents
-    # prose_before[i]: the prose of the blocks before element i, in page order
-    prose_before = [0.0] * (len(parents) + 1)
-    for block, value in zip(layout.blocks, weights, strict=True):
-        if value > 0:
-            prose_before[block.element + 1] += value
-    for ident in range(1, len(prose_before)):
-        prose_before[ident] += prose_before[ident - 1]
+    prose_before: list[float] = []  # made for the first heading: most pages have none
     for block in layout.blocks:
         if not _is_section_heading(block):
             continue
+        prose_before = prose_before or _prose_before(layout, weights)
         section = block.element
         parent = parents[section]
         while (
@@ -437,6 +432,17 @@ def _mark_sections(layout: Layout, prose: list[float], total: float, weights: li
             section, parent = parent, parents[parent]
         if section != block.element:
             layout.marks[section] = HARD
+
+
+def _prose_before(layout: Layout, weights: list[float]) -> list[float]:
+    """The prose of the blocks before each element id, in page order (one more at the end)."""
+    before = [0.0] * (len(layout.parents) + 1)
+    for block, value in zip(layout.blocks, weights, strict=True):
+        if value > 0:
+            before[block.element + 1] += value
+    for ident in range(1, len(before)):
+        before[ident] += before[ident - 1]
+    return before
 
 
 @dataclass(slots=True)
