@@ -926,6 +926,16 @@ def test_another_storys_headline_and_lead_under_a_read_also_heading_end_the_stor
     assert cleaned.paragraphs == list(AR_PARAGRAPHS)
 
 
+def story_page(head: str, h1: str, body: str = "") -> Cleaned:
+    """The STORY under ``h1`` in an article, ``head`` in the head, ``body`` before the story;
+    the <body> has WordPress's classes (one of them names comments)."""
+    html = (
+        f"<html><head>{head}</head><body class='single comments-open'><article><h1>{h1}</h1>"
+        f"{body}{STORY}</article></body></html>"
+    )
+    return clean(page(html.encode(), content_type="text/html"))
+
+
 @pytest.mark.parametrize(
     ("declared", "heading", "title"),
     [
@@ -945,26 +955,18 @@ def test_another_storys_headline_and_lead_under_a_read_also_heading_end_the_stor
 def test_the_h1_is_the_title_when_the_declared_title_adds_a_site_name_or_kicker_before_it(
     declared: str, heading: str, title: str
 ) -> None:
-    html = (
-        f"<html><head><title>{declared}</title></head><body><article><h1>{heading}</h1>{STORY}"
-        "</article></body></html>"
-    )
-    assert clean(page(html.encode(), content_type="text/html")).title == title
+    assert story_page(f"<title>{declared}</title>", heading).title == title
 
 
 def test_a_logo_h1_at_the_end_of_the_declared_title_is_not_the_title() -> None:
     # "Headline - Site" with the site's logo as the <h1>: the part before is the longer one
-    html = (
-        "<html><head><title>Bridge stays open for walkers and cyclists - Town News Daily</title>"
-        f"</head><body><article><h1>Town News Daily</h1>{STORY}</article></body></html>"
-    )
-    title = clean(page(html.encode(), content_type="text/html")).title
+    head = "<title>Bridge stays open for walkers and cyclists - Town News Daily</title>"
+    title = story_page(head, "Town News Daily").title
     assert title is not None and title.startswith("Bridge stays open")
 
 
 def _titled(head: str, h1: str) -> str | None:
-    html = f"<html><head>{head}</head><body><article><h1>{h1}</h1>{STORY}</article></body></html>"
-    return clean(page(html.encode(), content_type="text/html")).title
+    return story_page(head, h1).title
 
 
 def test_the_one_h1_is_the_title_when_the_declared_titles_say_something_else() -> None:
@@ -993,11 +995,7 @@ def test_a_style_inside_the_h1_is_not_part_of_the_title() -> None:
 
 
 def _authors_of(head: str, body: str) -> list[str]:
-    html = (
-        f"<html><head><title>Bridge stays open</title>{head}</head><body class='single comments-open'>"
-        f"<article><h1>Bridge stays open</h1>{body}{STORY}</article></body></html>"
-    )
-    return clean(page(html.encode(), content_type="text/html")).authors
+    return story_page(f"<title>Bridge stays open</title>{head}", "Bridge stays open", body).authors
 
 
 @pytest.mark.parametrize(
