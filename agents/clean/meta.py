@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import orjson
 
 from agents.clean.plain import strip_title_suffix
-from agents.text import fold, tidy_line, word_count
+from agents.text import fold, strip_invisible, tidy_line, word_count
 
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", ": ")
 _MAX_TITLE_CHARS = 400
@@ -102,9 +102,10 @@ def _site(value: str | None) -> str | None:
 
 
 def _clean(value: str | None) -> str | None:
+    """A metadata value on one line: a <title> or an attribute can hold line breaks too."""
     if not value:
         return None
-    text = tidy_line(value)
+    text = " ".join(strip_invisible(value).split())
     return text[:_MAX_TITLE_CHARS] if text else None
 
 
@@ -139,8 +140,7 @@ def _most_of(part: str, whole: str) -> bool:
 
 def _heading_text(element: Any) -> str | None:
     """A heading's text on one line, without what a style or script inside it holds."""
-    text = " ".join(" ".join(element.xpath(".//text()[not(ancestor::style or ancestor::script)]")).split())
-    return _clean(text)
+    return _clean(" ".join(element.xpath(".//text()[not(ancestor::style or ancestor::script)]")))
 
 
 def _agrees(heading: str, declared: str) -> bool:

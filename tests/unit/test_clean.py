@@ -958,6 +958,14 @@ def test_the_h1_is_the_title_when_the_declared_title_adds_a_site_name_or_kicker_
     assert story_page(f"<title>{declared}</title>", heading).title == title
 
 
+def test_a_title_written_over_two_lines_comes_out_on_one() -> None:
+    # three eval pages had "Headline\n- Site" titles, line break and all
+    assert (
+        story_page("<title>Bridge stays open\n  for walkers</title>", "Town").title
+        == "Bridge stays open for walkers"
+    )
+
+
 def test_a_logo_h1_at_the_end_of_the_declared_title_is_not_the_title() -> None:
     # "Headline - Site" with the site's logo as the <h1>: the part before is the longer one
     head = "<title>Bridge stays open for walkers and cyclists - Town News Daily</title>"
