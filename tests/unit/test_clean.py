@@ -1012,7 +1012,7 @@ def _authors_of(head: str, body: str) -> list[str]:
         "<span class='author vcard'><a class='url fn n' href='/author/ak/'>Andreas Kalt</a></span>",  # hAtom
         "<a rel='author' href='/author/ak/'>Andreas Kalt</a>",
         "<span itemprop='author' itemscope><span itemprop='name'>Andreas Kalt</span></span>",
-        "<div itemprop='author' itemscope><meta itemprop='name' content='Andreas Kalt'></div>",  # name in a meta
+        "<div itemprop='author' itemscope><meta itemprop='name' content='Andreas Kalt'></div>",
     ],
 )
 def test_the_author_marked_in_the_page(byline: str) -> None:
