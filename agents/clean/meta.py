@@ -90,7 +90,8 @@ def read(root: Any, url: str) -> Metadata:
 
 
 def _text(element: Any) -> str | None:
-    return _clean("".join(element.itertext()))
+    """An element's text as it reads, on one line, without what a style or script in it holds."""
+    return _clean("".join(element.xpath(".//text()[not(ancestor::style or ancestor::script)]")))
 
 
 def _site(value: str | None) -> str | None:
@@ -116,7 +117,7 @@ def _title(
     declared = [title for title in (strip_site(text, site) for text in sources if text) if title]
     folded = [fold(text) for text in declared]
     site_key = fold(site) if site else None
-    texts = [_heading_text(element) for element in headings]
+    texts = [_text(element) for element in headings]
     for text in texts:
         if not text or len(text) < _MIN_H1_CHARS:
             continue
@@ -136,11 +137,6 @@ def _title(
 
 def _most_of(part: str, whole: str) -> bool:
     return (whole.startswith(part) or whole.endswith(part)) and len(part) >= _MOST * len(whole)
-
-
-def _heading_text(element: Any) -> str | None:
-    """A heading's text on one line, without what a style or script inside it holds."""
-    return _clean(" ".join(element.xpath(".//text()[not(ancestor::style or ancestor::script)]")))
 
 
 def _agrees(heading: str, declared: str) -> bool:

@@ -997,6 +997,11 @@ def test_an_h1_that_starts_with_the_site_name_is_not_the_title() -> None:
     assert _titled(head, "Town News, the first daily of the valley") == "Bridge stays open"
 
 
+def test_inline_markup_inside_a_word_of_the_h1_does_not_split_it() -> None:
+    h1 = "Town keeps the old <em>bri</em>dge open for walkers"
+    assert _titled("<title>Bridge</title>", h1) == "Town keeps the old bridge open for walkers"
+
+
 def test_a_style_inside_the_h1_is_not_part_of_the_title() -> None:
     h1 = "<style>.logo{display:none}</style>Town keeps the old bridge open for walkers"
     assert _titled("<title>Bridge</title>", h1) == "Town keeps the old bridge open for walkers"
