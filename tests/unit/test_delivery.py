@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.tuples import TP
 
 from streams.app import create_app
 from streams.config import Settings
-from streams.delivery import GaplessConsumer, Hole, HoleWatch
+from streams.delivery import GaplessConsumer, Hole, HoleWatch, absent_offsets
 
 ANSWERS = TP("t.answers", 2)
 
@@ -55,6 +57,94 @@ def test_an_offset_known_to_be_absent_is_no_hole(consumer: GaplessConsumer) -> N
     processed(consumer, ANSWERS, committed=134, acked=[135, 136])
     consumer._gap[ANSWERS].addi(134, 135)  # Faust saw the fetch skip it (a transaction marker)
     assert consumer._new_offset(ANSWERS) == 137
+
+
+async def test_a_jump_faust_saw_between_two_records_is_no_gap(consumer: GaplessConsumer) -> None:
+    # 138 was processed; 139 was fetched but dropped around a rebalance, and 140 came next:
+    # Faust calls _add_gap(139, 140), as if the log held nothing at 139
+    processed(consumer, ANSWERS, committed=138, acked=[138])
+    await consumer._add_gap(ANSWERS, 139, 140)
+    consumer._acked[ANSWERS].append(140)
+    assert consumer._new_offset(ANSWERS) == 139
+    consumer._committed_offset[ANSWERS] = 139
+    assert consumer._new_offset(ANSWERS) is None  # 139 is a hole, to fetch again
+    # what Faust's own gap does: the commit steps over 139, never processed
+    processed(consumer, ANSWERS, committed=138, acked=[138])
+    await faust_aiokafka.Consumer._add_gap(consumer, ANSWERS, 139, 140)
+    consumer._acked[ANSWERS].append(140)
+    assert consumer._new_offset(ANSWERS) == 141
+
+
+def test_the_offsets_a_fetch_skipped_are_absent() -> None:
+    # read from 10: a control batch at 10, records 11 and 12, 13 compacted away, 14, a marker at 15
+    assert absent_offsets([11, 12, 14], read_from=10, position=16) == [(10, 11), (13, 14), (15, 16)]
+    assert absent_offsets([11, 12], read_from=11, position=13) == []
+    # where the fetch started is not known (a rebalance while it waited): only what it shows
+    assert absent_offsets([11, 12, 14], read_from=None, position=15) == [(13, 14)]
+    # a fetch from before a seek back shows nothing before its records
+    assert absent_offsets([11], read_from=30, position=12) == []
+    assert absent_offsets([], read_from=10, position=16) == []
+
+
+def fetching_from(positions: dict[TP, int], fetched: dict[TP, list[int]], then: dict[TP, int]) -> Any:
+    """An aiokafka consumer at ``positions`` whose next fetch returns the records at ``fetched``
+    and leaves the positions at ``then``."""
+    states = {
+        tp: SimpleNamespace(has_valid_position=True, position=offset) for tp, offset in positions.items()
+    }
+    subscriptions = SimpleNamespace(
+        subscription=SimpleNamespace(assignment=SimpleNamespace(state_value=states.get)),
+        fetch_context=contextlib.nullcontext,
+    )
+
+    async def fetched_records(partitions: Any, timeout: float, max_records: int) -> Any:
+        for tp, offset in then.items():
+            states[tp].position = offset
+        return {
+            TopicPartition(tp.topic, tp.partition): [record(o) for o in offsets]
+            for tp, offsets in fetched.items()
+        }
+
+    fetcher = SimpleNamespace(_subscriptions=subscriptions, fetched_records=fetched_records, _closed=False)
+    return SimpleNamespace(_fetcher=fetcher, _closed=False)
+
+
+async def test_the_consumer_thread_notes_what_each_fetch_skipped(consumer: GaplessConsumer) -> None:
+    other = TP("t.answers", 3)
+    aiokafka_consumer = fetching_from(
+        {ANSWERS: 10, other: 7}, {ANSWERS: [11, 12, 14], other: [7, 8]}, {ANSWERS: 16, other: 9}
+    )
+    records = await consumer._thread._fetch_records(aiokafka_consumer, {ANSWERS, other}, timeout=1.0)
+    assert [r.offset for r in records[TopicPartition(ANSWERS.topic, ANSWERS.partition)]] == [11, 12, 14]
+    assert list(consumer._thread.absent) == [(ANSWERS, 10, 11), (ANSWERS, 13, 14), (ANSWERS, 15, 16)]
+
+
+async def test_after_a_rebalance_mid_fetch_only_the_fetch_itself_is_evidence(
+    consumer: GaplessConsumer,
+) -> None:
+    aiokafka_consumer = fetching_from({ANSWERS: 10}, {ANSWERS: [11, 12, 14]}, {ANSWERS: 16})
+    subscription = aiokafka_consumer._fetcher._subscriptions.subscription
+    fetch = aiokafka_consumer._fetcher.fetched_records
+
+    async def fetched_over_a_rebalance(*args: Any, **kwargs: Any) -> Any:
+        subscription.assignment = SimpleNamespace(state_value=subscription.assignment.state_value)
+        return await fetch(*args, **kwargs)
+
+    aiokafka_consumer._fetcher.fetched_records = fetched_over_a_rebalance
+    await consumer._thread._fetch_records(aiokafka_consumer, {ANSWERS}, timeout=1.0, max_records=10)
+    assert list(consumer._thread.absent) == [(ANSWERS, 13, 14), (ANSWERS, 15, 16)]
+
+
+def test_offsets_the_fetches_showed_absent_are_stepped_over(consumer: GaplessConsumer) -> None:
+    consumer.app.topics.acks_enabled_for = lambda topic: topic == ANSWERS.topic  # type: ignore[method-assign]
+    processed(consumer, ANSWERS, committed=134, acked=[135, 136, 138])
+    changelog = TP("t-table-changelog", 2)
+    consumer._thread.absent.extend([(ANSWERS, 130, 135), (ANSWERS, 137, 138), (changelog, 3, 4)])
+    consumer._note_absent()
+    assert not consumer._thread.absent
+    assert sorted((gap.begin, gap.end) for gap in consumer._gap[ANSWERS]) == [(134, 135), (137, 138)]
+    assert not consumer._gap[changelog]  # not committed by the agents: not kept
+    assert consumer._new_offset(ANSWERS) == 139
 
 
 def test_a_hole_is_fetched_again_once_it_stayed_for_the_patience() -> None:
