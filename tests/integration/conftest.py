@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -148,6 +149,17 @@ class Pipeline:
         for worker in [self.worker, *(w for w, _ in self.extra_workers)]:
             if worker is not None and worker.poll() is not None:
                 raise AssertionError(f"worker exited ({worker.returncode}):\n{self.worker_log()}")
+
+    def dump_tasks(self, timeout: float = 15.0) -> None:
+        """Have the first worker write every thread's stack and asyncio task to its log (mode's
+        SIGUSR1 handler), to see where a stalled worker waits."""
+        if self.worker is None or self.worker.poll() is not None:
+            return
+        before = self.log.read_text(errors="replace").count("\nTASKS")
+        self.worker.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while self.log.read_text(errors="replace").count("\nTASKS") == before and time.monotonic() < deadline:
+            time.sleep(0.2)  # the next look at the log; bounded by the deadline
 
     def topic(self, name: str) -> str:
         return self.settings.topic(name)

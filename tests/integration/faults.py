@@ -157,6 +157,8 @@ async def kill_nine_cycles(
         await feed(wave, pipeline.settings, progress=False)
         await publish(pipeline, bad_records(f"{marker}-{number}"))
         seen = await first_output(pipeline, wave, first_output_timeout)
+        if not seen:
+            await asyncio.to_thread(pipeline.dump_tasks)
         pipeline.kill_worker()
         kills.append(Kill(seen, await in_flight(pipeline.settings)))
         pipeline.start_worker()

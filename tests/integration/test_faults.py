@@ -1,7 +1,7 @@
-"""Faults mid-stream: kill -9 of a worker (20 times), a broker stop/start, a rebalance from 1 to
-3 workers and back under load, poison messages at the head of partitions. After each, every
-accepted raw page is exactly one live article, duplicate or dead letter (``khabar audit``), and
-the duplicate clusters are those of the offline run."""
+"""Faults mid-stream: kill -9 of a worker (20 times mid-stream, at least), a broker stop/start,
+a rebalance from 1 to 3 workers and back under load, poison messages at the head of
+partitions. After each, every accepted raw page is exactly one live article, duplicate or dead
+letter (``khabar audit``), and the duplicate clusters are those of the offline run."""
 
 from __future__ import annotations
 
@@ -39,7 +39,11 @@ from tests.integration.faults import (
 # Each scenario waits up to SETTLE_SECONDS (240 s) for the audit after its fault.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420)]
 
-KILL_CYCLES = 20
+MID_STREAM_KILLS = 20
+# A kill lands as a wave's first article is out. Once in a few hundred kills the worker has
+# already committed all of that small wave by then: a kill of an idle worker, which proves
+# nothing. A few spare cycles make 20 mid-stream kills certain.
+KILL_CYCLES = 24
 
 
 @pytest.mark.timeout(660)
@@ -52,7 +56,9 @@ async def test_kill_9_of_a_worker_mid_stream_20_times(kafka: str, tmp_path: Path
     pages = corpus(marker, stories=40)
     try:
         kills = await kill_nine_cycles(pipeline, pages, KILL_CYCLES, marker)
-        assert all(kill.output_seen and kill.uncommitted > 0 for kill in kills), f"not mid-stream: {kills}"
+        assert all(kill.output_seen for kill in kills), f"a wave had no output before its kill: {kills}"
+        mid_stream = [kill for kill in kills if kill.uncommitted > 0]
+        assert len(mid_stream) >= MID_STREAM_KILLS, f"not mid-stream: {kills}"
         report = await settled(pipeline, pages, raw_records=len(pages) + 3 * KILL_CYCLES)
     finally:
         pipeline.stop_all()
