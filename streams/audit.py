@@ -332,6 +332,11 @@ async def read(
 
 async def in_flight(settings: Settings) -> int:
     """Records of raw-pages and the internal topics the pipeline's group has not committed yet."""
+    return sum((await lag_by_partition(settings)).values())
+
+
+async def lag_by_partition(settings: Settings) -> dict[TopicPartition, int]:
+    """:func:`in_flight` for each partition of raw-pages and the internal topics."""
     names = [settings.topic(RAW_PAGES)] + [internal_topic(settings, name) for name in INTERNAL_TOPICS]
     admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
@@ -341,7 +346,7 @@ async def in_flight(settings: Settings) -> int:
         await admin.close()
     probe = LagProbe(settings)
     try:
-        return sum((await probe.measure(settings.app_id, partitions)).values())
+        return await probe.measure(settings.app_id, partitions)
     finally:
         await probe.close()
 

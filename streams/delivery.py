@@ -22,11 +22,19 @@ and :meth:`GaplessConsumer.refetch_holes` seeks a partition back to such an offs
 has stayed missing for a while, so the record comes again (the agents take a repeat as a
 repeat: at least once).
 
+Faust drops records in two more places: its fetch loop skips a record whose offset is below
+the partition's read offset, which a batch fetched before a seek can move ahead; and the
+record dropped can be a partition's last, with nothing processed after it to show the hole.
+So, while the worker is idle, an offset not processed below the partition's last stable
+offset is a hole too.
+
 Gaps. Faust also takes any jump between two records it hands to the agents for a gap in the
 log (offsets that hold no record: transaction markers, compacted records) and commits over
 it. A record it dropped around a rebalance looks the same, so a record was lost that way
 (1 page in about 20 rebalance fault runs). Here the offsets a fetch skipped are told by
 aiokafka itself (:class:`FetchingThread`, :func:`absent_offsets`): only those are gaps.
+The worker reads committed records only (Faust does so only under exactly once): a page in
+a transaction its crawler aborted was never accepted.
 """
 
 from __future__ import annotations
@@ -163,6 +171,14 @@ class FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):
         super().__post_init__()
         self.absent: deque[tuple[TP, int, int]] = deque()
 
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        """Faust's consumer, reading committed records only (Faust does so only under exactly
+        once): a page in a transaction the crawler aborted was never accepted, and the audit
+        does not count it either."""
+        consumer = super()._create_worker_consumer(transport)
+        consumer._isolation_level = "read_committed"  # read by start(), which has not run yet
+        return consumer
+
     async def _fetch_records(
         self, consumer: Any, active_partitions: set[TP], timeout: float | None = None,
         max_records: int | None = None,
@@ -217,6 +233,22 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         # partition with no commit (or offset 0 committed) -> the log's first offset when it
         # was assigned: where its processing starts (once Faust commits, its commit is)
         self._log_start: dict[TP, int] = {}
+        self.acks_total = 0  # records processed since the start
+        self._acks_at_last_look = -1  # acks_total at the previous refetch_holes
+
+    def ack(self, message: Any) -> bool:
+        acked: bool = super().ack(message)
+        if acked:
+            self.acks_total += 1
+        return acked
+
+    def _stable_end(self, tp: TP) -> int | None:
+        """The partition's last stable offset, as the latest fetch response gave it."""
+        try:
+            end = self._thread._ensure_consumer().last_stable_offset(tp)
+        except Exception:  # not started, or the partition just revoked
+            return None
+        return end if isinstance(end, int) and end >= 0 else None
 
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
@@ -268,9 +300,21 @@ class GaplessConsumer(faust_aiokafka.Consumer):
     def _new_offset(self, tp: TP) -> int | None:
         start = self.next_to_process(tp)
         acked = self._acked[tp]
+        self._take_absent_edge(tp, max(acked) + 1 if acked else start)
         if start is not None and acked and min(acked) > start and not self._gap[tp].overlaps(start):
             return None  # Faust would commit past the record at ``start``, never processed
         return super()._new_offset(tp)
+
+    def _take_absent_edge(self, tp: TP, edge: int | None) -> None:
+        """Count the absent offsets from ``edge`` on (the first offset after those processed) as
+        processed. Faust takes only gaps below the highest offset processed, so a transaction
+        marker after a partition's last record held its commit one short until a record came."""
+        gaps = self._gap[tp]
+        if edge is None or not gaps:
+            return
+        for interval in gaps.at(edge):
+            self._acked[tp].extend(range(edge, interval.end))
+            gaps.chop(edge, interval.end)
 
     def _to_message(self, tp: TP, record: Any) -> Any:
         hole = self._refetching.get(tp)
@@ -287,16 +331,24 @@ class GaplessConsumer(faust_aiokafka.Consumer):
 
     async def refetch_holes(self, now: float | None = None) -> list[Hole]:
         """Seek each assigned partition whose hole stayed for the watch's patience back to the
-        hole's first offset; return those holes."""
+        hole's first offset; return those holes.
+
+        A hole is an offset not processed while a later one was. While the worker is idle
+        (nothing processed since the last call, nothing in progress), it is also an offset not
+        processed below the partition's last stable offset: a dropped record with no record
+        after it (the rebalance fault test once ended with one such, uncommitted for good)."""
         now = time.monotonic() if now is None else now
-        assigned = self.assignment()
+        idle = self.acks_total == self._acks_at_last_look and not self._unacked_messages
+        self._acks_at_last_look = self.acks_total
+        assigned = {tp for tp in self.assignment() if self.app.topics.acks_enabled_for(tp.topic)}
         self.hole_watch.keep_only(assigned)
         for tp in [tp for tp in self._refetching if tp not in assigned]:
             del self._refetching[tp]
         due = []
         for tp in sorted(assigned):
             acked = self._acked.get(tp)
-            hole = self.hole_watch.due(tp, self.next_to_process(tp), min(acked) if acked else None, now)
+            beyond = min(acked) if acked else self._stable_end(tp) if idle else None
+            hole = self.hole_watch.due(tp, self.next_to_process(tp), beyond, now)
             if hole is not None:
                 self._refetching[tp] = hole
                 await self.seek(tp, hole.start)

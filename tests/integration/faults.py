@@ -20,7 +20,7 @@ import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from schemas import RawPage
-from streams.audit import Audit, audit, in_flight
+from streams.audit import Audit, audit, in_flight, lag_by_partition
 from streams.connection import client_options
 from streams.feed import feed
 from tests.integration.clusters import Clusters, offline_clusters, roots
@@ -128,12 +128,15 @@ async def settled(
         if report.raw_records == raw_records and report.ok and found == expected:
             return report
         if loop.time() > deadline:
-            report.in_flight = await in_flight(pipeline.settings)
+            lag = await lag_by_partition(pipeline.settings)
+            report.in_flight = sum(lag.values())
+            lagging = {f"{tp.topic}[{tp.partition}]": count for tp, count in lag.items() if count}
             wrong = {k: (found.get(k), v) for k, v in expected.items() if found.get(k) != v}
             raise AssertionError(
                 f"not settled after {timeout:.0f}s ({report.raw_records} of {raw_records} raw records):\n"
                 f"{report.table()}\nclusters differ (got, expected) for {len(wrong)} documents: "
-                f"{dict(list(wrong.items())[:10])}\nworker log tail:\n{pipeline.worker_log()}"
+                f"{dict(list(wrong.items())[:10])}\nuncommitted records by partition: {lagging}"
+                f"\nworker log tail:\n{pipeline.worker_log()}"
             )
         await asyncio.sleep(1.0)  # the next look at the topics; bounded by the deadline
 

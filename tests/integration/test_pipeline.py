@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
 import shutil
@@ -15,12 +16,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from schemas import HEADER_SCHEMA, HEADER_SCHEMA_VERSION, SCHEMA_VERSION, RawPage, validate
+from streams.audit import in_flight
 from streams.connection import client_options
 from streams.feed import feed
 from streams.process import process
 from streams.sources import read_pages
 from streams.topics import ANSWERS, BANDS, internal_topic
-from tests.integration.conftest import WORDS, Pipeline, documents, unique_page
+from tests.integration.conftest import WORDS, Pipeline, documents, new_pipeline, unique_page
 
 pytestmark = pytest.mark.integration
 
@@ -288,3 +290,55 @@ async def test_a_one_band_question_of_an_earlier_version_gets_a_one_band_answer(
         await consumer.stop()
     assert answers[first[1]] == {"band": 7, "earlier": [], "later": [], "for": first}
     assert answers[second[1]] == {"band": 7, "earlier": [first], "later": [], "for": second}
+
+
+async def test_a_transactional_crawlers_pages_are_read_committed_and_its_markers_stepped_over(
+    kafka: str, tmp_path: Path
+) -> None:
+    """A crawler writing in transactions leaves a marker after each: an offset with no record.
+    The worker reads only committed pages (not those of an aborted transaction) and steps over
+    the markers as its fetches show them: its commit reaches the log's end with no hole waited
+    out and fetched again."""
+    pipeline = await new_pipeline(kafka, tmp_path)
+    pipeline.start_worker()
+    marker = uuid.uuid4().hex[:8]
+
+    def page(number: int) -> RawPage:
+        text = unique_page(tmp_path, f"{number}.txt", f"{marker}-{number}").read_text("utf-8")
+        return RawPage(
+            url=f"https://crawler.example/{marker}/{number}", fetched_at=datetime.now(UTC), text=text
+        )
+
+    committed, aborted = [page(n) for n in range(12)], [page(n) for n in range(12, 15)]
+    producer = AIOKafkaProducer(**client_options(pipeline.settings), transactional_id=f"crawler-{marker}")
+    await producer.start()
+    try:
+        for batch, keep in (
+            (committed[:4], True),
+            (aborted, False),
+            (committed[4:8], True),
+            (committed[8:], True),
+        ):
+            await producer.begin_transaction()
+            for item in batch:
+                await producer.send(pipeline.topic("raw-pages"), item.to_json(), key=item.page_id.encode())
+            await (producer.commit_transaction() if keep else producer.abort_transaction())
+    finally:
+        await producer.stop()
+    try:
+        wanted = {item.page_id for item in committed}
+
+        def page_ids(records: list[ConsumerRecord[bytes, bytes]]) -> set[str]:
+            return {orjson.loads(r.value).get("page_id") for r in records if r.value is not None}
+
+        await pipeline.outputs(lambda records: wanted <= page_ids(records))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while (left := await in_flight(pipeline.settings)) > 0:
+            assert loop.time() < deadline, f"{left} records still uncommitted:\n{pipeline.worker_log()}"
+            await asyncio.sleep(0.5)  # the next look at the group's lag; bounded by the deadline
+        outputs = await pipeline.outputs(lambda records: wanted <= page_ids(records))
+    finally:
+        pipeline.stop_all()
+    assert not page_ids(outputs) & {item.page_id for item in aborted}
+    assert "fetching them again" not in pipeline.log.read_text(errors="replace")

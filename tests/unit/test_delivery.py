@@ -147,6 +147,21 @@ def test_offsets_the_fetches_showed_absent_are_stepped_over(consumer: GaplessCon
     assert consumer._new_offset(ANSWERS) == 139
 
 
+def test_a_marker_after_the_last_record_does_not_hold_the_commit_back(consumer: GaplessConsumer) -> None:
+    # records 20 and 21, then the transaction's commit marker at 22: the log ends at 23
+    processed(consumer, ANSWERS, committed=20, acked=[20, 21])
+    consumer._gap[ANSWERS].addi(22, 23)
+    assert consumer._new_offset(ANSWERS) == 23
+    # the marker fetched after the records were committed: nothing processed since
+    processed(consumer, ANSWERS, committed=22, acked=[])
+    consumer._gap[ANSWERS].addi(22, 23)
+    assert consumer._new_offset(ANSWERS) == 23
+    # an absent offset past a hole is no reason to commit
+    processed(consumer, ANSWERS, committed=22, acked=[24])
+    consumer._gap[ANSWERS].addi(25, 26)
+    assert consumer._new_offset(ANSWERS) is None
+
+
 def test_a_hole_is_fetched_again_once_it_stayed_for_the_patience() -> None:
     watch = HoleWatch(patience=10.0)
     assert watch.due(ANSWERS, start=117, first_acked=120, now=0.0) is None  # first seen
@@ -184,6 +199,40 @@ def test_a_refetch_that_finds_the_record_waits_for_it(consumer: GaplessConsumer)
     message = consumer._to_message(ANSWERS, record(134))
     assert message.offset == 134 and ANSWERS not in consumer._refetching
     assert consumer._new_offset(ANSWERS) is None  # until 134 is processed
+
+
+async def test_an_idle_worker_fetches_again_a_last_record_never_processed(
+    consumer: GaplessConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # committed up to 50; the log's last stable offset is 52; 50 and 51 dropped, nothing after
+    consumer.app.topics.acks_enabled_for = lambda topic: topic == ANSWERS.topic  # type: ignore[method-assign]
+    monkeypatch.setattr(consumer, "assignment", lambda: {ANSWERS, TP("t-table-changelog", 2)})
+    monkeypatch.setattr(consumer, "_stable_end", lambda tp: 52)
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought.append((tp, offset))
+
+    monkeypatch.setattr(consumer, "seek", seek)
+    processed(consumer, ANSWERS, committed=50, acked=[])
+    assert await consumer.refetch_holes(now=0.0) == []  # first look: idle is not known yet
+    assert await consumer.refetch_holes(now=5.0) == []  # idle: the hole is first seen
+    assert await consumer.refetch_holes(now=15.0) == [Hole(ANSWERS, 50, 52, since=15.0, refetches=1)]
+    assert sought == [(ANSWERS, 50)]
+    # a record processed meanwhile: not idle, the hole is forgotten
+    consumer.acks_total += 1
+    assert await consumer.refetch_holes(now=30.0) == []
+    assert ANSWERS not in consumer.hole_watch.holes
+    # an event in progress (a slow page): not idle either
+    message = consumer._to_message(ANSWERS, record(50))
+    consumer._unacked_messages.add(message)
+    assert await consumer.refetch_holes(now=35.0) == [] and await consumer.refetch_holes(now=50.0) == []
+    assert sought == [(ANSWERS, 50)]
+    # everything up to the last stable offset processed: nothing to fetch
+    consumer._unacked_messages.discard(message)
+    processed(consumer, ANSWERS, committed=52, acked=[])
+    for now in (60.0, 65.0, 80.0):
+        assert await consumer.refetch_holes(now=now) == []
 
 
 def test_a_partition_with_no_commit_starts_at_the_logs_first_offset(consumer: GaplessConsumer) -> None:
