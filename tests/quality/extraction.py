@@ -26,7 +26,10 @@ of body extraction alone.
 Columns: F1 / precision / recall as above; leaks = "without" snippets or must-not-appear
 lines found in the body (summed); title acc. = share of pages with a gold title whose
 title is the same after NFKC, case folding, collapsing spaces and trimming outer quotes
-(a seed without a headline expects none); empty = pages with no body text at all.
+(a seed without a headline expects none); author acc. = share of pages with a gold author
+(trafilatura's corpus: 538 pages) where a name given contains the gold name or is contained in
+it, after the same folding (several gold names are joined with "; "; trafilatura's author is
+``extract_metadata``'s); empty = pages with no body text at all.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from tests.quality.extraction_metrics import (
     SnippetCounts,
     macro_scores,
     micro_scores,
+    same_author,
     same_title,
     shingle_counts,
     snippet_counts,
@@ -76,6 +80,7 @@ class Page:
     without: tuple[str, ...] = ()  # snippets or lines that must not appear
     has_title: bool = False
     gold_title: str | None = None
+    gold_author: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,7 @@ class Extraction:
     title: str | None
     seconds: float
     error: str | None = None
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -96,6 +102,7 @@ class PageResult:
     snippets: SnippetCounts | None = None
     leaks: int = 0
     title_ok: bool | None = None
+    author_ok: bool | None = None
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -131,6 +138,7 @@ def trafilatura_eval(limit: int | None) -> list[Page]:
         else:
             body = gzip.decompress((root / location).read_bytes())
         title = item.get("title") or None
+        author = item.get("author") or None
         pages.append(
             Page(
                 "trafilatura-eval",
@@ -142,6 +150,7 @@ def trafilatura_eval(limit: int | None) -> list[Page]:
                 without=tuple(item["without"]),
                 has_title=title is not None,
                 gold_title=title,
+                gold_author="; ".join(author) if isinstance(author, list) else author,
             )
         )
     return pages
@@ -229,28 +238,30 @@ def run_khabar(page: Page) -> Extraction:
     except StageError as error:
         return Extraction("", None, time.process_time() - start, error.reason)
     seconds = time.process_time() - start
-    return Extraction("\n\n".join(cleaned.paragraphs), cleaned.title, seconds)
+    return Extraction("\n\n".join(cleaned.paragraphs), cleaned.title, seconds, authors=tuple(cleaned.authors))
 
 
-_TITLES: dict[tuple[str, str], str | None] = {}
+_METADATA: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
 
 
-def _trafilatura_title(page: Page) -> str | None:
-    """The title trafilatura's metadata extraction finds (untimed, once per page)."""
+def _trafilatura_metadata(page: Page) -> tuple[str | None, tuple[str, ...]]:
+    """The title and author trafilatura's metadata extraction finds (untimed, once per page)."""
     key = (page.dataset, page.id)
-    if key not in _TITLES:
+    if key not in _METADATA:
         from trafilatura import load_html
         from trafilatura.metadata import extract_metadata
 
         title: str | None = None
+        authors: tuple[str, ...] = ()
         try:
             tree = load_html(page.body)
             if tree is not None:
-                title = extract_metadata(tree, default_url=page.url, extensive=False).title
+                found = extract_metadata(tree, default_url=page.url, extensive=False)
+                title, authors = found.title, (found.author,) if found.author else ()
         except Exception:  # the harness scores failures, it does not stop on them
-            title = None
-        _TITLES[key] = title
-    return _TITLES[key]
+            title, authors = None, ()
+        _METADATA[key] = (title, authors)
+    return _METADATA[key]
 
 
 def trafilatura_runner(*, favor_precision: bool) -> Callable[[Page], Extraction]:
@@ -265,7 +276,8 @@ def trafilatura_runner(*, favor_precision: bool) -> Callable[[Page], Extraction]
         except Exception as error:  # a crash counts as an empty extraction
             return Extraction("", None, time.process_time() - start, type(error).__name__)
         seconds = time.process_time() - start
-        return Extraction(text or "", _trafilatura_title(page), seconds, None if text else "empty")
+        title, authors = _trafilatura_metadata(page)
+        return Extraction(text or "", title, seconds, None if text else "empty", authors)
 
     return run
 
@@ -297,6 +309,8 @@ def score(page: Page, system: str, extraction: Extraction) -> PageResult:
             result.precision, result.recall = counts.precision, counts.recall
     if page.has_title:
         result.title_ok = same_title(page.gold_title, extraction.title)
+    if page.gold_author is not None:
+        result.author_ok = same_author(page.gold_author, extraction.authors)
     return result
 
 
@@ -310,16 +324,13 @@ class Row:
     recall: float
     leaks: int | None
     titles: tuple[int, int] | None  # right, with gold
+    authors: tuple[int, int] | None  # right, with gold
     empty: int
     seconds: float = field(default=0.0)
 
     def cells(self) -> list[str]:
         speed = f"{self.pages / self.seconds:.0f}" if self.seconds else "-"
-        titles = (
-            f"{self.titles[0] / self.titles[1]:.3f} ({self.titles[0]}/{self.titles[1]})"
-            if self.titles
-            else "-"
-        )
+        titles, authors = _share(self.titles), _share(self.authors)
         return [
             self.dataset,
             self.system,
@@ -329,6 +340,7 @@ class Row:
             f"{self.recall:.3f}",
             "-" if self.leaks is None else str(self.leaks),
             titles,
+            authors,
             str(self.empty),
             speed,
         ]
@@ -343,6 +355,7 @@ HEADER = [
     "recall",
     "leaks",
     "title acc.",
+    "author acc.",
     "empty",
     "pages/s",
 ]
@@ -355,6 +368,7 @@ def summarize(dataset: str, system: str, results: Sequence[PageResult]) -> Row:
         scores = macro_scores((r.precision for r in results), (r.recall for r in results))
     has_negatives = any(r.page.without for r in results)
     titled = [r for r in results if r.title_ok is not None]
+    authored = [r for r in results if r.author_ok is not None]
     return Row(
         dataset,
         system,
@@ -364,9 +378,14 @@ def summarize(dataset: str, system: str, results: Sequence[PageResult]) -> Row:
         scores.recall,
         sum(r.leaks for r in results) if has_negatives else None,
         (sum(1 for r in titled if r.title_ok), len(titled)) if titled else None,
+        (sum(1 for r in authored if r.author_ok), len(authored)) if authored else None,
         sum(1 for r in results if not r.extraction.text.strip()),
         sum(r.extraction.seconds for r in results),
     )
+
+
+def _share(counts: tuple[int, int] | None) -> str:
+    return f"{counts[0] / counts[1]:.3f} ({counts[0]}/{counts[1]})" if counts else "-"
 
 
 def markdown(rows: Sequence[Row]) -> str:
@@ -440,6 +459,9 @@ def _detail(result: PageResult) -> dict[str, Any]:
         "title_ok": result.title_ok,
         "title": result.extraction.title,
         "gold_title": result.page.gold_title,
+        "author_ok": result.author_ok,
+        "authors": list(result.extraction.authors),
+        "gold_author": result.page.gold_author,
         "error": result.extraction.error,
         "ms": round(result.extraction.seconds * 1000, 2),
         "text": result.extraction.text,

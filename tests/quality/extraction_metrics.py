@@ -141,3 +141,10 @@ def title_key(title: str | None) -> str:
 
 def same_title(gold: str | None, predicted: str | None) -> bool:
     return title_key(gold) == title_key(predicted)
+
+
+def same_author(gold: str, given: Iterable[str]) -> bool:
+    """A name given contains the gold name(s) or is contained in them, after the title folding
+    (so "Jane Doe" is right for the gold "Jane Doe; John Roe", and so is "By Jane Doe")."""
+    wanted = title_key(gold)
+    return any((name := title_key(author)) and (name in wanted or wanted in name) for author in given)
