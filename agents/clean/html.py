@@ -19,7 +19,7 @@ from typing import Any
 
 from agents import StageError
 from agents.clean import dom, meta
-from agents.clean.plain import Kind, classify
+from agents.clean.plain import Kind, byline_names, classify
 from agents.limits import PARSER_MAX_DEPTH, TOO_DEEP
 from agents.text import arabic_letters, fold, latin_letters, strip_invisible, tidy_line
 
@@ -103,13 +103,19 @@ def extract(
         title=info.title,
         paragraphs=paragraphs,
         header_lines=header,
-        authors=info.authors,
+        authors=info.authors or _byline(header),
         site=info.site,
         canonical_url=info.canonical_url,
         caption=info.caption,
         extractor=extractor,
         root=root,
     )
+
+
+def _byline(header: list[str]) -> list[str]:
+    """The names of the page's first byline line ("By ...", "Von ..."), for pages whose
+    metadata names nobody."""
+    return next((names for line in header if (names := byline_names(line))), [])
 
 
 def _lines(content: dom.Content | None, title: str | None) -> list[str]:

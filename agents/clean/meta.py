@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import orjson
 
-from agents.clean.plain import strip_title_suffix
+from agents.clean.plain import names_in, strip_title_suffix
 from agents.text import fold, strip_invisible, tidy_line, word_count
 
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", ": ")
@@ -196,7 +196,8 @@ def _authors(scripts: list[str], metas: dict[str, str], site: str | None, root: 
     if not names:
         names = _ld_authors(scripts)
     if not names:
-        names = _marked_authors(root)
+        candidates = root.xpath(_AUTHOR_CANDIDATES)
+        names = _marked_authors(candidates) or _classed_byline(candidates)
     seen: set[str] = {fold(site)} if site else set()
     unique = []
     for name in names:
@@ -208,10 +209,12 @@ def _authors(scripts: list[str], metas: dict[str, str], site: str | None, root: 
 
 
 # Elements marked as the author, outside comments: schema.org microdata, rel="author" links,
-# and the hCard of an hAtom entry's author (class "author vcard" around a "fn"). Found through
-# attribute steps (cheap for libxml2), then checked here.
+# and the hCard of an hAtom entry's author (class "author vcard" around a "fn"); with them,
+# in the same pass, the elements whose class names an author or a byline (_classed_byline).
+# Found through attribute steps (cheap for libxml2), then checked here.
 _AUTHOR_CANDIDATES = (
-    "//@itemprop[. = 'author']/.. | //@rel[contains(., 'author')]/.. | //@class[contains(., 'fn')]/.."
+    "//@itemprop[. = 'author']/.. | //@rel[contains(., 'author')]/.. | //@class[contains(., 'fn')"
+    " or contains(., 'uthor') or contains(., 'utor') or contains(., 'yline')]/.."
 )
 # Whole class tokens, not dom.mark_of_names' words: WordPress puts "comments-open" on <body>,
 # which that reading takes for a comment section (every author on the page would be left out).
@@ -221,10 +224,10 @@ _COMMENTS = frozenset(
 )  # fmt: skip
 
 
-def _marked_authors(root: Any) -> list[str]:
+def _marked_authors(candidates: list[Any]) -> list[str]:
     names: list[str] = []
     found = 0
-    for element in root.xpath(_AUTHOR_CANDIDATES):
+    for element in candidates:
         if found >= _MAX_MARKED_AUTHORS:
             break
         if not _marks_author(element) or _in_comments(element):
@@ -236,6 +239,44 @@ def _marked_authors(root: Any) -> list[str]:
         if value and "://" not in value and "@" not in value:
             names.extend(_split_names(value))
     return names
+
+
+# Elements whose class names an author or byline ("author-name", "byline__author",
+# "AutorDataPublicacao"): the first whose text is a byline, outside comments.
+_BYLINE_CLASS_WORDS = ("author", "byline", "autor")
+_BYLINE_LEAD = re.compile(
+    r"^(?:by|von|par|por|di|autor(?:in)?|auteur|author|written by|yazar)\b\s*:?\s*", re.I
+)
+_BYLINE_END = re.compile(r"\s*(?:[|•·/(]|\s[-–—]\s|\d).*$")
+_DATE_CONNECTORS = frozenset({"am", "vom", "on", "at", "le", "du", "el", "em", "il", "dne"})
+_BYLINE_MAX_ELEMENTS = 20  # elements looked at (a page's own byline comes early)
+
+
+def _classed_byline(candidates: list[Any]) -> list[str]:
+    looked = 0
+    for element in candidates:
+        tokens = (element.get("class") or "").lower().split()
+        if not any(word in token for token in tokens for word in _BYLINE_CLASS_WORDS):
+            continue
+        looked += 1
+        if looked > _BYLINE_MAX_ELEMENTS:
+            break
+        if not _COMMENTS.isdisjoint(tokens) or _in_comments(element):
+            continue
+        line = tidy_line(" ".join(element.itertext()))
+        led = _BYLINE_LEAD.sub("", line)
+        text = _BYLINE_END.sub("", led)
+        words = text.split()
+        if len(text) < len(led) and words and words[-1].lower() in _DATE_CONNECTORS:
+            words.pop()  # "von X am 21. April", "par X le 3 mai"
+        if not 0 < len(words) <= _MAX_AUTHOR_WORDS or "@" in text or ":" in text:
+            continue  # a bio, an address, a label ("Datum:")
+        if len(words) == 1 and len(text) == len(line):
+            continue  # one word with no "By"/"Von" before it: "Text", "Follow", "Artikel"
+        names = names_in(" ".join(words))
+        if names:
+            return names
+    return []
 
 
 def _marks_author(element: Any) -> bool:

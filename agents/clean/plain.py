@@ -247,8 +247,18 @@ _CREDITS: frozenset[str] = frozenset(
 _CAPTION_MENTION = re.compile(
     r"\(photo(?:graph)? by|getty images|/afp\b|\b(?:photo|photograph|image|credit):"
 )
-_BYLINE = re.compile(r"^(?:بقلم|كتبت?|إعداد|اعداد|تحرير)\s*:?\s+(\S.*)$")
-_BYLINE_EN = re.compile(r"^[Bb]y:?\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})$")
+_BYLINE = re.compile(r"^(?:بقلم|كتبت?|إعداد|اعداد|تحرير|نویسنده|به\s?قلم)\s*:?\s+(\S.*)$")
+# the word that opens a byline in the Latin-script languages of our sources and eval pages,
+# then the names: "By Jane Doe", "Von Max Muster und Erika Muster", "Par ...", "Yazar: ..."
+_BYLINE_LATIN = re.compile(
+    r"^(?:[Bb]y|[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Aa]utor(?:in)?|[Aa]uthor|[Ww]ritten by|Yazar)\s*:?\s+(\S.*?)\.?$"
+)
+_NAME_JOINER = re.compile(r"\s*(?:,|&|\b(?:and|und|et|y|e|ve|i)\b)\s*")
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "da", "di", "del", "du", "la", "le", "al", "el", "bin", "ibn"}
+)
+_BYLINE_MAX_WORDS = 8
+_ARABIC_BYLINE_MAX_WORDS = 6
 _NAME = r"[^\s\-–—:،,.\d()]+"
 _DATELINE = re.compile(rf"^{_NAME}(?: {_NAME})?\s+[-–—]\s+({_NAME}(?: {_NAME}){{1,3}})$")
 _CLOSERS = "\"'”’»)]›"
@@ -436,10 +446,42 @@ def _is_caption(text: str, folded: str, words: int, *, arabic_page: bool) -> boo
 
 def _author(text: str, words: int) -> str | None:
     """The name in a byline ("By Jane Doe", "بقلم: ...") or dateline ("أنقرة - جلال فواز")."""
-    if words > 6:
-        return None
-    match = _BYLINE.match(text) or _BYLINE_EN.match(text) or _DATELINE.match(text)
+    names = byline_names(text)
+    if names:
+        return ", ".join(names)
+    match = _DATELINE.match(text) if words <= 6 else None
     return match.group(1).strip() if match else None
+
+
+def byline_names(text: str) -> list[str]:
+    """The names a byline line gives ("Von Max Muster und Erika Muster": both), or none when
+    the line is no byline. In Latin script every word of a name is capitalized (or a particle
+    such as "van"), so "By the way" or "Von Montag bis Freitag" is none."""
+    length = len(text.split())
+    match = _BYLINE.match(text)
+    if match:  # (a longer line that opens with "كتب", "wrote", is a sentence)
+        return [match.group(1).strip()] if length <= _ARABIC_BYLINE_MAX_WORDS else []
+    if length > _BYLINE_MAX_WORDS:
+        return []
+    match = _BYLINE_LATIN.match(text)
+    if match is None:
+        return []
+    names = names_in(match.group(1))
+    if len(names) == 1 and len(names[0].split()) == 1 and text[:2].lower() != "by":
+        return []  # "Von Berlin", "Par Avion": one word after a lead other than "By" is no name
+    return names
+
+
+def names_in(text: str) -> list[str]:
+    """The names ``text`` lists ("Max Muster und Erika Muster"), or none when a word of one is
+    not capitalized (nor a particle such as "van")."""
+    names = [name for name in _NAME_JOINER.split(text) if name]
+    for name in names:
+        words = name.split()
+        capitals = [word for word in words if word[0].isupper()]
+        if not capitals or len(capitals) + sum(word in _NAME_PARTICLES for word in words) < len(words):
+            return []
+    return names
 
 
 # --- sections ------------------------------------------------------------------------------

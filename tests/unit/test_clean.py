@@ -16,7 +16,7 @@ from agents import StageError
 from agents.clean import Cleaned, clean
 from agents.clean.decode import _detection_sample, decode
 from agents.clean.dom import _SECTION_HINT
-from agents.clean.plain import _STOP_MARKERS, Kind, classify, is_section_marker, unwrap
+from agents.clean.plain import _STOP_MARKERS, Kind, byline_names, classify, is_section_marker, unwrap
 from agents.limits import Limits
 from agents.text import CharReplacer, fold
 from schemas import RawPage
@@ -1050,6 +1050,60 @@ def test_a_graph_that_is_not_a_list_does_not_hide_the_author_beside_it() -> None
         f"<script type='application/ld+json'>{json.dumps({'@graph': 5, 'author': 'Andreas Kalt'})}</script>"
     )
     assert _authors_of(head, "") == ["Andreas Kalt"]
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<p class='byline__author'>VON <a href='/autoren/ak'>ANDREAS KALT</a> am 21. April 2020</p>",
+        "<div class='AutorDataPublicacao'> Por Andreas Kalt | 03/05/2022 20:36</div>",
+        "<span class='authorname-txt'><span>Andreas Kalt</span></span>",
+        "<i class='authors'>Von <a class='author-name' href='/autor/ak'>Andreas Kalt</a></i>",
+    ],
+)
+def test_the_author_of_an_element_whose_class_names_a_byline(byline: str) -> None:
+    assert [name.title() for name in _authors_of("", byline)] == ["Andreas Kalt"]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<span class='author-label'>Text</span>",  # one word with no "By"/"Von": a label
+        "<span class='author-box'>Datum: 21. April 2020</span>",
+        "<div class='author-bio'>Andreas Kalt writes about towns and their bridges.</div>",
+        "<span class='byline'>mail@example.com</span>",
+    ],
+)
+def test_an_element_whose_class_names_a_byline_without_a_name_gives_none(markup: str) -> None:
+    assert _authors_of("", markup) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("By Jane Doe", ["Jane Doe"]),
+        ("By Reuters", ["Reuters"]),
+        ("Von Max Muster und Erika Muster", ["Max Muster", "Erika Muster"]),
+        ("Par Jean-Marc Dupont", ["Jean-Marc Dupont"]),
+        ("Autor: Jan van der Berg", ["Jan van der Berg"]),
+        ("Yazar: Ayşe Yılmaz", ["Ayşe Yılmaz"]),
+        ("بقلم: جلال فواز", ["جلال فواز"]),
+        ("Von Montag bis Freitag", []),  # "bis" is no name
+        ("Von Berlin", []),  # one word after a lead other than "By"
+        ("By the way, the bridge stays open", []),
+        ("كتب الرئيس رسالة طويلة إلى الوزير يطلب فيها الكثير", []),  # a sentence that opens with "wrote"
+    ],
+)
+def test_byline_lines_and_their_names(line: str, names: list[str]) -> None:
+    assert byline_names(line) == names
+
+
+def test_a_byline_line_in_the_story_names_its_author_when_the_metadata_does_not() -> None:
+    assert _authors_of("", "<p>Von Max Muster und Erika Muster</p>") == ["Max Muster", "Erika Muster"]
+    # the metadata's author comes first
+    assert _authors_of("<meta name='author' content='Andreas Kalt'>", "<p>Von Max Muster</p>") == [
+        "Andreas Kalt"
+    ]
 
 
 def test_the_authors_of_comments_are_not_the_articles() -> None:
