@@ -259,19 +259,26 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         return records
 
     def _note_absent(self) -> None:
-        """Take the offsets the thread's fetches showed absent as gaps (the commit steps over them)."""
+        """Count the offsets the thread's fetches showed absent as processed (the commit steps
+        over them), on the partitions this consumer commits."""
         absent = self._thread.absent
         while absent:
             tp, start, end = absent.popleft()
-            start = max(start, self.next_to_process(tp) or 0)
-            if start < end and self.app.topics.acks_enabled_for(tp.topic):
-                self._gap[tp].addi(start, end)
-                self._gap[tp].merge_overlaps()
+            first = self.next_to_process(tp)  # (None: not assigned, or not sought yet)
+            if first is not None and self.app.topics.acks_enabled_for(tp.topic):
+                self._mark_absent(tp, max(start, first), end)
+
+    def _mark_absent(self, tp: TP, start: int, end: int) -> None:
+        """Offsets ``start`` up to ``end`` hold no record: nothing to wait for there."""
+        done = self._acked_index[tp]
+        absent = [offset for offset in range(start, end) if offset not in done]
+        done.update(absent)
+        self._acked[tp].extend(absent)
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Faust calls this when the offsets of two records it hands on are not consecutive,
-        which is no proof the log skips there: the records may have been dropped. Ignored: the
-        gaps come from the fetches (:meth:`_note_absent`)."""
+        which is no proof the log skips there: the records may have been dropped. Ignored: what
+        the log skips is told by the fetches (:meth:`_note_absent`)."""
         log.debug(
             "offsets %d to %d of %s not handed on: a hole until fetched or shown absent",
             offset_from,
@@ -300,33 +307,18 @@ class GaplessConsumer(faust_aiokafka.Consumer):
     def _new_offset(self, tp: TP) -> int | None:
         start = self.next_to_process(tp)
         acked = self._acked[tp]
-        self._take_absent_edge(tp, max(acked) + 1 if acked else start)
-        if start is not None and acked and min(acked) > start and not self._gap[tp].overlaps(start):
+        if start is not None and acked and min(acked) > start:
             return None  # Faust would commit past the record at ``start``, never processed
         return super()._new_offset(tp)
-
-    def _take_absent_edge(self, tp: TP, edge: int | None) -> None:
-        """Count the absent offsets from ``edge`` on (the first offset after those processed) as
-        processed. Faust takes only gaps below the highest offset processed, so a transaction
-        marker after a partition's last record held its commit one short until a record came."""
-        gaps = self._gap[tp]
-        if edge is None or not gaps:
-            return
-        for interval in gaps.at(edge):
-            self._acked[tp].extend(range(edge, interval.end))
-            gaps.chop(edge, interval.end)
 
     def _to_message(self, tp: TP, record: Any) -> Any:
         hole = self._refetching.get(tp)
         # (a record past the hole's end comes from a fetch made before the seek: not evidence)
         if hole is not None and record.offset <= hole.end:
             del self._refetching[tp]
-            if record.offset > hole.start:
-                # the log holds no records from the hole's start up to this one (transaction
-                # markers, or compacted away): nothing to wait for there
-                absent = range(hole.start, record.offset)
-                self._acked_index[tp].update(absent)
-                self._acked[tp].extend(absent)
+            # the log holds no records from the hole's start up to this one (transaction
+            # markers, or compacted away)
+            self._mark_absent(tp, hole.start, record.offset)
         return super()._to_message(tp, record)
 
     async def refetch_holes(self, now: float | None = None) -> list[Hole]:

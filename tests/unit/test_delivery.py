@@ -55,7 +55,7 @@ def test_the_commit_never_steps_over_one_record_not_processed(consumer: GaplessC
 
 def test_an_offset_known_to_be_absent_is_no_hole(consumer: GaplessConsumer) -> None:
     processed(consumer, ANSWERS, committed=134, acked=[135, 136])
-    consumer._gap[ANSWERS].addi(134, 135)  # Faust saw the fetch skip it (a transaction marker)
+    consumer._mark_absent(ANSWERS, 134, 135)  # a fetch skipped it (a transaction marker)
     assert consumer._new_offset(ANSWERS) == 137
 
 
@@ -138,27 +138,32 @@ async def test_after_a_rebalance_mid_fetch_only_the_fetch_itself_is_evidence(
 def test_offsets_the_fetches_showed_absent_are_stepped_over(consumer: GaplessConsumer) -> None:
     consumer.app.topics.acks_enabled_for = lambda topic: topic == ANSWERS.topic  # type: ignore[method-assign]
     processed(consumer, ANSWERS, committed=134, acked=[135, 136, 138])
-    changelog = TP("t-table-changelog", 2)
-    consumer._thread.absent.extend([(ANSWERS, 130, 135), (ANSWERS, 137, 138), (changelog, 3, 4)])
+    changelog, revoked = TP("t-table-changelog", 2), TP("t.answers", 9)
+    processed(consumer, changelog, committed=3, acked=[])
+    consumer._thread.absent.extend(
+        [(ANSWERS, 130, 135), (ANSWERS, 137, 138), (changelog, 3, 4), (revoked, 0, 5)]
+    )
     consumer._note_absent()
     assert not consumer._thread.absent
-    assert sorted((gap.begin, gap.end) for gap in consumer._gap[ANSWERS]) == [(134, 135), (137, 138)]
-    assert not consumer._gap[changelog]  # not committed by the agents: not kept
+    assert sorted(consumer._acked[ANSWERS]) == [134, 135, 136, 137, 138]  # nothing before the commit
+    assert not consumer._acked[changelog]  # not committed by the agents: not kept
+    assert not consumer._acked[revoked]  # not this consumer's partition (any more)
+    consumer._mark_absent(ANSWERS, 137, 138)  # shown again (a refetch): counted once
     assert consumer._new_offset(ANSWERS) == 139
 
 
 def test_a_marker_after_the_last_record_does_not_hold_the_commit_back(consumer: GaplessConsumer) -> None:
     # records 20 and 21, then the transaction's commit marker at 22: the log ends at 23
     processed(consumer, ANSWERS, committed=20, acked=[20, 21])
-    consumer._gap[ANSWERS].addi(22, 23)
+    consumer._mark_absent(ANSWERS, 22, 23)
     assert consumer._new_offset(ANSWERS) == 23
     # the marker fetched after the records were committed: nothing processed since
     processed(consumer, ANSWERS, committed=22, acked=[])
-    consumer._gap[ANSWERS].addi(22, 23)
+    consumer._mark_absent(ANSWERS, 22, 23)
     assert consumer._new_offset(ANSWERS) == 23
     # an absent offset past a hole is no reason to commit
     processed(consumer, ANSWERS, committed=22, acked=[24])
-    consumer._gap[ANSWERS].addi(25, 26)
+    consumer._mark_absent(ANSWERS, 25, 26)
     assert consumer._new_offset(ANSWERS) is None
 
 
