@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import orjson
 
-from agents.clean.plain import names_in, strip_title_suffix
+from agents.clean.plain import BYLINE_LEAD, names_in, strip_title_suffix
 from agents.text import fold, strip_invisible, tidy_line, word_count
 
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", ": ")
@@ -244,9 +244,6 @@ def _marked_authors(candidates: list[Any]) -> list[str]:
 # Elements whose class names an author or byline ("author-name", "byline__author",
 # "AutorDataPublicacao"): the first whose text is a byline, outside comments.
 _BYLINE_CLASS_WORDS = ("author", "byline", "autor")
-_BYLINE_LEAD = re.compile(
-    r"^(?:by|von|par|por|di|autor(?:in)?|auteur|author|written by|yazar)\b\s*:?\s*", re.I
-)
 _BYLINE_END = re.compile(r"\s*(?:[|•·/(]|\s[-–—]\s|\d).*$")
 _DATE_CONNECTORS = frozenset({"am", "vom", "on", "at", "le", "du", "el", "em", "il", "dne"})
 _BYLINE_MAX_ELEMENTS = 20  # elements looked at (a page's own byline comes early)
@@ -261,10 +258,10 @@ def _classed_byline(candidates: list[Any]) -> list[str]:
         looked += 1
         if looked > _BYLINE_MAX_ELEMENTS:
             break
-        if not _COMMENTS.isdisjoint(tokens) or _in_comments(element):
+        if _in_comments(element):
             continue
         line = tidy_line(" ".join(element.itertext()))
-        led = _BYLINE_LEAD.sub("", line)
+        led = BYLINE_LEAD.sub("", line)
         text = _BYLINE_END.sub("", led)
         words = text.split()
         if len(text) < len(led) and words and words[-1].lower() in _DATE_CONNECTORS:

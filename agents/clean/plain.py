@@ -48,7 +48,7 @@ class Kind(StrEnum):
 class Line:
     text: str
     kind: Kind
-    author: str | None = None
+    authors: tuple[str, ...] = ()  # the names a byline or dateline gives
 
 
 @dataclass(slots=True)
@@ -249,9 +249,9 @@ _CAPTION_MENTION = re.compile(
 )
 _BYLINE = re.compile(r"^(?:بقلم|كتبت?|إعداد|اعداد|تحرير|نویسنده|به\s?قلم)\s*:?\s+(\S.*)$")
 # the word that opens a byline in the Latin-script languages of our sources and eval pages,
-# then the names: "By Jane Doe", "Von Max Muster und Erika Muster", "Par ...", "Yazar: ..."
-_BYLINE_LATIN = re.compile(
-    r"^(?:[Bb]y|[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Aa]utor(?:in)?|[Aa]uthor|[Ww]ritten by|Yazar)\s*:?\s+(\S.*?)\.?$"
+# before the names: "By Jane Doe", "VON MAX MUSTER", "Par ...", "Autor: ...", "Yazar: ..."
+BYLINE_LEAD = re.compile(
+    r"^(?:by|von|par|por|di|autor(?:in)?|auteur|author|written by|yazar)\b\s*:?\s*", re.IGNORECASE
 )
 _NAME_JOINER = re.compile(r"\s*(?:,|&|\b(?:and|und|et|y|e|ve|i)\b)\s*")
 _NAME_PARTICLES = frozenset(
@@ -304,7 +304,7 @@ def extract(text: str) -> PlainArticle:
         subtitle=headlines[1] if len(headlines) > 1 else None,
         paragraphs=[line.text for line in body if line.kind in _PARAGRAPH_KINDS],
         header_lines=header_lines(header, body, section[end + 1 :]),
-        authors=[line.author for line in header if line.author],
+        authors=[name for line in header for name in line.authors],
     )
 
 
@@ -352,9 +352,9 @@ def classify(text: str, *, arabic_page: bool) -> Line:
         return Line(text, Kind.CAPTION)
     if text.endswith(_ELLIPSIS) and words <= _TEASER_MAX_WORDS:
         return Line(text, Kind.TEASER)
-    author = _author(text, words)
-    if author:
-        return Line(text, Kind.BYLINE, author)
+    authors = _authors(text, words)
+    if authors:
+        return Line(text, Kind.BYLINE, authors)
     return Line(text, _shape(text, words))
 
 
@@ -444,13 +444,13 @@ def _is_caption(text: str, folded: str, words: int, *, arabic_page: bool) -> boo
     return latin >= 20 and latin > 2 * arabic_letters(text)
 
 
-def _author(text: str, words: int) -> str | None:
-    """The name in a byline ("By Jane Doe", "بقلم: ...") or dateline ("أنقرة - جلال فواز")."""
+def _authors(text: str, words: int) -> tuple[str, ...]:
+    """The names in a byline ("By Jane Doe", "بقلم: ...") or dateline ("أنقرة - جلال فواز")."""
     names = byline_names(text)
     if names:
-        return ", ".join(names)
+        return tuple(names)
     match = _DATELINE.match(text) if words <= 6 else None
-    return match.group(1).strip() if match else None
+    return (match.group(1).strip(),) if match else ()
 
 
 def byline_names(text: str) -> list[str]:
@@ -463,10 +463,10 @@ def byline_names(text: str) -> list[str]:
         return [match.group(1).strip()] if length <= _ARABIC_BYLINE_MAX_WORDS else []
     if length > _BYLINE_MAX_WORDS:
         return []
-    match = _BYLINE_LATIN.match(text)
-    if match is None:
+    lead = BYLINE_LEAD.match(text)
+    if lead is None:
         return []
-    names = names_in(match.group(1))
+    names = names_in(text[lead.end() :].rstrip("."))
     if len(names) == 1 and len(names[0].split()) == 1 and text[:2].lower() != "by":
         return []  # "Von Berlin", "Par Avion": one word after a lead other than "By" is no name
     return names

@@ -279,6 +279,13 @@ Feb 4, 2026
 """
 
 
+def test_a_plain_text_byline_of_two_names_gives_two_authors() -> None:
+    # the names were one author, "Jane Doe, John Roe", while HTML gave two
+    text = ENGLISH_PLAIN.replace("By Jane Doe", "By Jane Doe and John Roe")
+    assert text != ENGLISH_PLAIN
+    assert clean(page(text.encode())).authors == ["Jane Doe", "John Roe"]
+
+
 def test_english_plain_text_page() -> None:
     cleaned = clean(page(ENGLISH_PLAIN.encode()))
     body = "\n\n".join(cleaned.paragraphs)
@@ -1084,6 +1091,7 @@ def test_an_element_whose_class_names_a_byline_without_a_name_gives_none(markup:
         ("By Jane Doe", ["Jane Doe"]),
         ("By Reuters", ["Reuters"]),
         ("Von Max Muster und Erika Muster", ["Max Muster", "Erika Muster"]),
+        ("VON MAX MUSTER", ["MAX MUSTER"]),  # a lead in capitals, as in class-marked bylines
         ("Par Jean-Marc Dupont", ["Jean-Marc Dupont"]),
         ("Autor: Jan van der Berg", ["Jan van der Berg"]),
         ("Yazar: Ayşe Yılmaz", ["Ayşe Yılmaz"]),
