@@ -443,6 +443,69 @@ _SOURCE_SHARES = ("pages", "khabar", "trafilatura", "reference")
 # --------------------------------------------------------------------------- /proc
 
 
+# --------------------------------------------------------------------------- offline
+
+
+@dataclass
+class OfflineRun:
+    """One ``khabar process`` run: its wall and CPU time (its analyzing processes included) and
+    the peak RSS of its largest process."""
+
+    jobs: int
+    pages: int
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.wall_seconds
+
+
+@dataclass
+class OfflineResult:
+    runs: list[OfflineRun]  # one process on a quarter of the pages, then on all, then every core
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runs": [asdict(run) | {"pages_per_second": run.pages_per_second} for run in self.runs]}
+
+
+def offline_bench(corpus: Sequence[CorpusPage], pages: int, jobs: int) -> OfflineResult:
+    """``khabar process`` on ``pages`` unique pages (RawPage JSONL) with one process, then with
+    ``jobs``; and with one process on a quarter of them, for how its memory grows with the input."""
+    with tempfile.TemporaryDirectory(prefix="khabar-bench-offline-") as directory:
+        workdir = Path(directory)
+        source = workdir / "pages.jsonl"
+        quarter = workdir / "quarter.jsonl"
+        with source.open("wb") as out, quarter.open("wb") as out_quarter:
+            for start in range(0, pages, 200):
+                for number, page in enumerate(pages_for(corpus, min(200, pages - start), "offline", start)):
+                    line = page.to_json() + b"\n"
+                    out.write(line)
+                    if start + number < pages // 4:
+                        out_quarter.write(line)
+        runs = []
+        for path, count, run_jobs in ((quarter, pages // 4, 1), (source, pages, 1), (source, pages, jobs)):
+            print(f"offline: khabar process --jobs {run_jobs}, {count} pages", file=sys.stderr)
+            runs.append(_offline_run(path, count, run_jobs, workdir))
+        return OfflineResult(runs)
+
+
+def _offline_run(source: Path, pages: int, jobs: int, workdir: Path) -> OfflineRun:
+    command = [sys.executable, "-m", "streams.cli", "process", str(source), "-o", str(workdir / "out.jsonl"),
+               "--jobs", str(jobs), "--work-dir", str(workdir), "--no-progress"]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)  # its own usage and its reaped children's
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"khabar process failed ({process.returncode}): {errors.decode()[-2000:]}")
+    return OfflineRun(jobs, pages, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -1323,6 +1386,7 @@ def state_bench(
 class Report:
     machine: dict[str, Any] = field(default_factory=dict)
     core: CoreResult | None = None
+    offline: OfflineResult | None = None
     stream: list[StreamResult] = field(default_factory=list)
     state: StateResult | None = None
     soak: SoakResult | None = None
@@ -1332,6 +1396,7 @@ class Report:
         return {
             "machine": self.machine,
             "core": self.core.to_dict() if self.core else None,
+            "offline": self.offline.to_dict() if self.offline else None,
             "stream": [result.to_dict() for result in self.stream],
             "state": self.state.to_dict() if self.state else None,
             "soak": self.soak.to_dict() if self.soak else None,
@@ -1361,6 +1426,17 @@ class Report:
                 rows.append((
                     "core", f"{source} ({pages:,} pages): khabar / trafilatura, / reference pipeline",
                     f"{ratios['trafilatura']:.1f}x, {ratios['reference_pipeline']:.1f}x",
+                ))  # fmt: skip
+        if self.offline is not None:
+            single = self.offline.runs[1].pages_per_second
+            for offline in self.offline.runs:
+                per_second = offline.pages_per_second
+                speedup = f", {per_second / single:.1f}x one process" if offline.jobs > 1 else ""
+                cpu_per_page = 1000 * offline.cpu_seconds / offline.pages
+                rows.append((
+                    "offline", f"khabar process --jobs {offline.jobs}, {offline.pages:,} pages",
+                    f"{per_second:,.1f} pages/s wall clock{speedup}; {cpu_per_page:.1f} ms CPU/page; "
+                    f"peak RSS {offline.peak_rss_mb:.0f} MB",
                 ))  # fmt: skip
         for result in self.stream:
             part = f"stream, {result.workers} worker{'s' if result.workers > 1 else ''}"
@@ -1497,6 +1573,7 @@ def run_bench(
     partitions: int,
     state_documents: int,
     profile_dir: Path | None,
+    offline_pages: int = 2000,
     soak_minutes: float = 30.0,
     soak_rate: float = 5.0,
     soak_state_documents: int = 0,
@@ -1515,6 +1592,11 @@ def run_bench(
             report.core, report.profiles["core"] = profiled(profile_dir / "core.prof", core)
         else:
             report.core = core()
+    if "offline" in parts:
+        from streams.process import usable_cpus
+
+        directories = corpus_directories(corpus, CORE_CORPUS)
+        report.offline = offline_bench(load_corpus(directories), offline_pages, usable_cpus())
     stream_directories = corpus_directories(stream_corpus, STREAM_CORPUS)
     stream_pages_loaded = load_corpus(stream_directories) if {"stream", "state", "soak"} & set(parts) else []
     if "stream" in parts:

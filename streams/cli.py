@@ -240,13 +240,36 @@ def crawl(
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def process(paths: tuple[str, ...], output: Path, progress: bool) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes analyzing pages [default: one per usable core].",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the run's scratch store goes (about 20 KB per page; deleted at the end) "
+    "[default: the system's temporary directory].",
+)
+def process(
+    paths: tuple[str, ...], output: Path, progress: bool, jobs: int | None, work_dir: Path | None
+) -> None:
     """Run the same core offline, no Kafka: one JSON line per article, duplicates included."""
     from streams.process import process as process_pages
+    from streams.process import usable_cpus
     from streams.sources import read_pages
 
     with output.open("wb") as out:
-        summary = process_pages(read_pages(paths), out, progress=progress, limits=_settings().limits)
+        summary = process_pages(
+            read_pages(paths),
+            out,
+            progress=progress,
+            limits=_settings().limits,
+            jobs=jobs or usable_cpus(),
+            work_dir=work_dir,
+        )
     click.echo(summary.describe(), err=True)
 
 
@@ -285,9 +308,10 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
 @click.option(
     "--part",
     "parts",
-    type=click.Choice(["core", "stream", "state", "soak"]),
+    type=click.Choice(["core", "offline", "stream", "state", "soak"]),
     multiple=True,
-    help="Run only these parts (repeatable) [default: core, stream and state; soak only when named].",
+    help="Run only these parts (repeatable) [default: core, offline, stream and state; soak only "
+    "when named].",
 )
 @click.option(
     "--corpus",
@@ -297,6 +321,13 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
     "Arabic pages, else the sample crawl].",
 )
 @click.option("--pages", default=3000, show_default=True, type=click.IntRange(1), help="Core: pages to run.")
+@click.option(
+    "--offline-pages",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(4),
+    help="Offline: unique pages (from the core's corpus) for khabar process.",
+)
 @click.option(
     "--stream-corpus",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -366,7 +397,8 @@ def run(paths: tuple[str, ...], once: bool, timeout: float) -> None:
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write every number here."
 )
 def bench(
-    parts: tuple[str, ...], corpus: tuple[Path, ...], pages: int, stream_corpus: tuple[Path, ...],
+    parts: tuple[str, ...], corpus: tuple[Path, ...], pages: int, offline_pages: int,
+    stream_corpus: tuple[Path, ...],
     stream_pages: int, workers: tuple[int, ...], paced_seconds: float, partitions: int,
     state_documents: int, soak_minutes: float, soak_rate: float, soak_state_documents: int,
     profile_dir: Path | None, json_path: Path | None,
@@ -377,7 +409,8 @@ def bench(
 
     with stop_on_sigterm():  # the brokers and workers it starts are stopped, not left running
         report = benchmark.run_bench(
-            parts or ("core", "stream", "state"), corpus=corpus, pages=pages, stream_corpus=stream_corpus,
+            parts or ("core", "offline", "stream", "state"), corpus=corpus, pages=pages,
+            offline_pages=offline_pages, stream_corpus=stream_corpus,
             stream_pages=stream_pages, workers=workers or (1, 2), paced_seconds=paced_seconds,
             partitions=partitions, state_documents=state_documents, profile_dir=profile_dir,
             soak_minutes=soak_minutes, soak_rate=soak_rate, soak_state_documents=soak_state_documents,

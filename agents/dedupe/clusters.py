@@ -30,6 +30,7 @@ most ``span`` earlier or later, so state older than the newest event time minus 
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -341,33 +342,43 @@ class Pending:
         )
 
 
+@dataclass
+class LocalState:
+    """Where :class:`LocalDeduplicator` keeps what it knows: dicts by default; any mappings do
+    (``khabar process`` passes stores on disk, so an archive of any size fits in memory)."""
+
+    buckets: MutableMapping[str, list[Ref]] = field(default_factory=dict)  # band key -> documents
+    owners: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)  # content hash -> owner
+    decisions: MutableMapping[str, Decision] = field(default_factory=dict)  # article_id -> decision
+    shingles: MutableMapping[str, list[int]] = field(default_factory=dict)  # article_id -> shingles
+
+
 class LocalDeduplicator:
-    """The same decisions with all state in memory, for offline runs (``khabar process``).
+    """The same decisions with all state in one process, for offline runs (``khabar process``).
 
     Feed documents in (event time, article_id) order and no correction is ever needed.
     """
 
-    def __init__(self, horizon: Horizon | None = None) -> None:
+    def __init__(self, horizon: Horizon | None = None, state: LocalState | None = None) -> None:
         self._horizon = horizon or Horizon()
-        self._buckets: dict[str, list[Ref]] = {}
-        self._owners: dict[str, dict[str, Any]] = {}
-        self._states: dict[str, Pending] = {}
-        self._shingles: dict[str, list[int]] = {}
+        self._state = state or LocalState()
 
     def decide(self, me: Ref, content_hash: str, shingle_set: frozenset[int], bands: list[str]) -> Decision:
-        state = Pending(me=me, content_hash=content_hash)
-        mine = self._shingles[me[1]] = sorted(shingle_set)
-        answer = buckets_answer({band: self._buckets.get(band, []) for band in bands}, me, self._horizon)
-        self._buckets.update(answer.updated)
-        for candidate in state.bands_answered_with(answer.bands, answer.earlier, answer.later)[0]:
-            other = self._states.get(candidate[1])
-            if other is None or other.decided is None:
-                state.verdict(candidate[1], 0.0, candidate)
+        known = self._state
+        pending = Pending(me=me, content_hash=content_hash)
+        mine = sorted(shingle_set)
+        known.shingles[me[1]] = mine
+        answer = buckets_answer({band: known.buckets.get(band, []) for band in bands}, me, self._horizon)
+        for band_key, bucket in answer.updated.items():
+            known.buckets[band_key] = bucket
+        for candidate in pending.bands_answered_with(answer.bands, answer.earlier, answer.later)[0]:
+            other = known.decisions.get(candidate[1])
+            if other is None:
+                pending.verdict(candidate[1], 0.0, candidate)
                 continue
-            state.verdict(candidate[1], jaccard(self._shingles[candidate[1]], mine), other.decided.canonical)
-        owner = owner_answer(self._owners.get(content_hash), me, self._horizon)
-        state.owner_answered(owner.earlier)
-        self._owners[content_hash] = owner.stored()
-        state.decided = state.decision()
-        self._states[me[1]] = state
-        return state.decided
+            pending.verdict(candidate[1], jaccard(known.shingles[candidate[1]], mine), other.canonical)
+        owner = owner_answer(known.owners.get(content_hash), me, self._horizon)
+        pending.owner_answered(owner.earlier)
+        known.owners[content_hash] = owner.stored()
+        decision = known.decisions[me[1]] = pending.decision()
+        return decision

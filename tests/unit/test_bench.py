@@ -14,6 +14,8 @@ from streams.bench import (
     SAMPLE_CRAWL,
     CoreResult,
     CorpusPage,
+    OfflineResult,
+    OfflineRun,
     Report,
     SoakResult,
     corpus_directories,
@@ -167,6 +169,23 @@ def test_core_ratios_are_also_given_per_corpus_directory() -> None:
     assert rows["eval/english (60 pages): khabar / trafilatura, / reference pipeline"] == "2.5x, 4.0x"
     assert rows["eval/arabic (40 pages): khabar / trafilatura, / reference pipeline"] == "1.2x, 3.0x"
     assert core.to_dict()["by_source_over"]["eval/arabic"]["reference_pipeline"] == pytest.approx(3.0)
+
+
+def test_offline_runs_give_rate_cpu_memory_and_the_gain_over_one_process() -> None:
+    offline = OfflineResult([
+        OfflineRun(jobs=1, pages=50, wall_seconds=2.0, cpu_seconds=1.5, peak_rss_mb=150.2),
+        OfflineRun(jobs=1, pages=200, wall_seconds=5.0, cpu_seconds=4.0, peak_rss_mb=160.0),
+        OfflineRun(jobs=2, pages=200, wall_seconds=2.5, cpu_seconds=4.4, peak_rss_mb=155.0),
+    ])  # fmt: skip
+    rows = {measure: value for part, measure, value in Report(offline=offline).rows() if part == "offline"}
+    assert rows == {
+        "khabar process --jobs 1, 50 pages": "25.0 pages/s wall clock; 30.0 ms CPU/page; peak RSS 150 MB",
+        "khabar process --jobs 1, 200 pages": "40.0 pages/s wall clock; 20.0 ms CPU/page; peak RSS 160 MB",
+        "khabar process --jobs 2, 200 pages": (
+            "80.0 pages/s wall clock, 2.0x one process; 22.0 ms CPU/page; peak RSS 155 MB"
+        ),
+    }
+    assert offline.to_dict()["runs"][2]["pages_per_second"] == 80.0
 
 
 def test_records_are_split_into_what_workers_consume_and_produce() -> None:

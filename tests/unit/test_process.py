@@ -1,0 +1,100 @@
+"""``khabar process``: the same output with any number of analyzing processes, decided in
+(fetch time, article_id) order on state kept on disk, the same as the in-memory decisions."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agents.dedupe import document_ref
+from agents.dedupe.clusters import LocalDeduplicator
+from agents.pipeline import analyze, fingerprint
+from schemas import RawPage
+from streams.process import ProcessSummary, process
+from streams.sources import SourceProblem
+
+SAMPLE_CRAWL = Path(__file__).resolve().parents[2] / "streams" / "sample_crawl"
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def crawl() -> list[RawPage | SourceProblem]:
+    """The sample crawl (one syndicated copy in it) in reverse time order, with an exact copy
+    elsewhere, a copy with one sentence changed, a re-crawl of a URL, the same page given
+    twice, a page no stage can read and an input that could not be read at all."""
+    pages: list[RawPage | SourceProblem] = []
+    files = sorted(p for p in SAMPLE_CRAWL.iterdir() if p.suffix in (".txt", ".html"))
+    for number, path in enumerate(files):
+        kind = "text/html" if path.suffix == ".html" else "text/plain"
+        at = START + timedelta(hours=len(files) - number)
+        pages.append(RawPage(url=f"https://site.example/{path.name}", fetched_at=at, body=path.read_bytes(),
+                             content_type=kind))  # fmt: skip
+    story = (SAMPLE_CRAWL / "cairo-electric-buses.txt").read_text()
+    first_line_end = story.index("\n", len(story) // 2)
+    changed = (
+        story[:first_line_end] + " وأضاف المتحدث أن الخط سيعمل طوال أيام الأسبوع." + story[first_line_end:]
+    )
+    pages += [
+        RawPage(url="https://mirror.example/buses", fetched_at=START, text=story),
+        RawPage(url="https://other.example/buses", fetched_at=START + timedelta(days=1), text=changed),
+        RawPage(url="https://site.example/cairo-electric-buses.txt", fetched_at=START + timedelta(days=2),
+                text=story),
+        RawPage(url="https://twice.example/a", fetched_at=START, text=story + "\nتحديث"),
+        RawPage(url="https://twice.example/a", fetched_at=START, text=story + "\nتحديث"),
+        RawPage(url="https://junk.example/x", fetched_at=START, body=b"\x00\x01\x02" * 500,
+                content_type="application/octet-stream"),
+        SourceProblem("broken.warc.gz", "truncated", "broken.warc.gz: truncated record"),
+    ]  # fmt: skip
+    return pages
+
+
+def run(items: Iterable[RawPage | SourceProblem], work_dir: Path, jobs: int) -> tuple[bytes, ProcessSummary]:
+    out = io.BytesIO()
+    summary = process(items, out, progress=False, jobs=jobs, work_dir=work_dir)
+    return out.getvalue(), summary
+
+
+def test_more_processes_give_the_same_output_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one, one_summary = run(crawl(), tmp_path, jobs=1)
+    one_reports = capsys.readouterr().err
+    two, two_summary = run(crawl(), tmp_path, jobs=2)
+    assert two == one
+    assert two_summary == one_summary
+    assert capsys.readouterr().err == one_reports
+    assert one_reports.index("rejected https://junk.example/x") < one_reports.index("skipped broken.warc.gz")
+    assert list(tmp_path.iterdir()) == []  # the scratch store is gone
+
+
+def test_decisions_on_disk_are_the_in_memory_decisions_in_time_order(tmp_path: Path) -> None:
+    lines = [orjson.loads(line) for line in run(crawl(), tmp_path, jobs=1)[0].splitlines()]
+    expected = []
+    analyzed = []
+    for item in crawl():
+        if isinstance(item, RawPage) and item.url != "https://junk.example/x":
+            article = analyze(item)
+            analyzed.append((document_ref(article.article_id, article.fetched_at), article))
+    deduplicator = LocalDeduplicator()
+    for me, article in sorted(analyzed, key=lambda pair: pair[0]):
+        prints = fingerprint(article)
+        decision = deduplicator.decide(me, article.content_hash, prints.shingles, prints.bands)
+        expected.append((article.url, decision.duplicate_of, decision.kind, decision.similarity))
+    assert [(d["url"], d["duplicate_of"], d["duplicate_kind"], d["similarity"]) for d in lines] == expected
+    kinds = [kind for _, _, kind, _ in expected]
+    assert kinds.count("exact") >= 3 and kinds.count("near") >= 1  # the crawl has both kinds
+    assert [d["url"] for d in lines].count("https://twice.example/a") == 2
+
+
+def test_an_interrupted_run_stops_its_processes_and_leaves_no_scratch_store(tmp_path: Path) -> None:
+    def items() -> Iterator[RawPage | SourceProblem]:
+        yield from crawl()[:5]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(items(), tmp_path, jobs=2)
+    assert list(tmp_path.iterdir()) == []
