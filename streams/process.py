@@ -21,8 +21,9 @@ import signal
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -53,6 +54,9 @@ class Rejected:
     stage: str
     reason: str
     message: str
+
+
+Analyzer = Callable[[RawPage, Limits], Analyzed | Rejected]
 
 
 @dataclass
@@ -87,14 +91,16 @@ def process(
     limits: Limits = DEFAULT_LIMITS,
     jobs: int = 1,
     work_dir: Path | None = None,
+    analyzer: Analyzer = analyze_page,
 ) -> ProcessSummary:
     """Write one JSON line per article, duplicates included (``duplicate_of`` set).
 
     Duplicates are decided once every page is analyzed, in (fetch time, article_id) order,
     so the earliest copy is canonical whatever the input order; lines come in that order.
     Inputs that cannot be read or processed are reported on stderr, in input order, and skipped.
-    ``jobs`` processes analyze the pages; the scratch store lives under ``work_dir`` (default:
-    the system's temporary directory).
+    ``jobs`` processes analyze the pages (with :func:`analyze_page`; ``analyzer`` is for tests of
+    a process that dies); the scratch store lives under ``work_dir`` (default: the system's
+    temporary directory).
     """
     summary = ProcessSummary()
     with tempfile.TemporaryDirectory(prefix="khabar-process-", dir=work_dir) as scratch:
@@ -102,7 +108,7 @@ def process(
         try:
             bar = tqdm(unit=" pages", desc="analyzing", disable=not progress, file=sys.stderr)
             try:
-                for number, (item, result) in enumerate(_analyzed(items, limits, jobs)):
+                for number, (item, result) in enumerate(_analyzed(items, limits, jobs, analyzer)):
                     bar.update(1)
                     if isinstance(item, SourceProblem):
                         summary.rejected += 1
@@ -144,35 +150,90 @@ def _decide(store: ScratchStore, out: BinaryIO, summary: ProcessSummary, progres
 
 
 def _analyzed(
-    items: Iterable[RawPage | SourceProblem], limits: Limits, jobs: int
+    items: Iterable[RawPage | SourceProblem], limits: Limits, jobs: int, analyzer: Analyzer
 ) -> Iterator[tuple[RawPage | SourceProblem, Analyzed | Rejected | None]]:
     """Each input with its result, in input order (a SourceProblem has none)."""
     if jobs <= 1:
         for item in items:
-            yield item, (None if isinstance(item, SourceProblem) else analyze_page(item, limits))
+            yield item, (None if isinstance(item, SourceProblem) else analyzer(item, limits))
         return
-    # spawn, not fork: the parent holds threads (tqdm's monitor, RocksDB's) a fork would copy
-    # mid-lock; each process loads the core once and ignores Ctrl-C (the parent stops the run)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
+    pool = AnalyzingPool(jobs, limits, analyzer)
+    try:
         waiting: deque[tuple[RawPage | SourceProblem, Future[Analyzed | Rejected] | None]] = deque()
+        for item in items:
+            waiting.append((item, None if isinstance(item, SourceProblem) else pool.submit(item)))
+            while len(waiting) > jobs * IN_FLIGHT_PER_JOB:
+                yield pool.collect(waiting)
+        while waiting:
+            yield pool.collect(waiting)
+    finally:
+        pool.close()
+
+
+class AnalyzingPool:
+    """``jobs`` processes analyzing pages, and what to do when one dies.
+
+    A process that dies (a crash in a C library, the OOM killer) takes the whole pool with it
+    and every page in flight. A new pool is started and each of those pages is analyzed again
+    on its own, so a page that kills its process again is rejected (``analysis/crashed``) and
+    the others come out as they would have; the run goes on.
+    """
+
+    def __init__(self, jobs: int, limits: Limits, analyzer: Analyzer) -> None:
+        self._jobs, self._limits, self._analyzer = jobs, limits, analyzer
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the parent holds threads (tqdm's monitor, RocksDB's) a fork would
+        # copy mid-lock; each process loads the core once and ignores Ctrl-C (the parent stops)
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(self._jobs, mp_context=context, initializer=_ignore_interrupts)
+
+    def _replace(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._start()
+
+    def submit(self, raw: RawPage) -> Future[Analyzed | Rejected] | None:
+        """The page's analysis under way; None when the pool has died (run again on collection)."""
         try:
-            for item in items:
-                task = None if isinstance(item, SourceProblem) else pool.submit(analyze_page, item, limits)
-                waiting.append((item, task))
-                while len(waiting) > jobs * IN_FLIGHT_PER_JOB:
-                    yield _collected(*waiting.popleft())
-            while waiting:
-                yield _collected(*waiting.popleft())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            return self._pool.submit(self._analyzer, raw, self._limits)
+        except BrokenProcessPool:
+            return None
+
+    def collect(
+        self, waiting: deque[tuple[RawPage | SourceProblem, Future[Analyzed | Rejected] | None]]
+    ) -> tuple[RawPage | SourceProblem, Analyzed | Rejected | None]:
+        """The oldest waiting input with its result (a SourceProblem has none)."""
+        item, task = waiting.popleft()
+        if isinstance(item, SourceProblem):
+            return item, None
+        try:
+            if task is None:
+                raise BrokenProcessPool("the pool had died when the page was handed to it")
+            return item, task.result()
+        except BrokenProcessPool:
+            self._replace()
+            result = self._alone(item)
+            for index, (other, other_task) in enumerate(waiting):
+                if isinstance(other, RawPage) and not _succeeded(other_task):
+                    again: Future[Analyzed | Rejected] = Future()
+                    again.set_result(self._alone(other))
+                    waiting[index] = (other, again)
+            return item, result
+
+    def _alone(self, raw: RawPage) -> Analyzed | Rejected:
+        try:
+            return self._pool.submit(self._analyzer, raw, self._limits).result()
+        except BrokenProcessPool as exc:
+            self._replace()
+            return Rejected("analysis", "crashed", f"the process analyzing the page died: {exc}")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collected(
-    item: RawPage | SourceProblem, task: Future[Analyzed | Rejected] | None
-) -> tuple[RawPage | SourceProblem, Analyzed | Rejected | None]:
-    return item, (None if task is None else task.result())
+def _succeeded(task: Future[Analyzed | Rejected] | None) -> bool:
+    return task is not None and task.done() and not task.cancelled() and task.exception() is None
 
 
 def _ignore_interrupts() -> None:

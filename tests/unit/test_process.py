@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +14,10 @@ import pytest
 
 from agents.dedupe import document_ref
 from agents.dedupe.clusters import LocalDeduplicator
+from agents.limits import Limits
 from agents.pipeline import analyze, fingerprint
 from schemas import RawPage
-from streams.process import ProcessSummary, process
+from streams.process import Analyzed, ProcessSummary, Rejected, analyze_page, process
 from streams.sources import SourceProblem
 
 SAMPLE_CRAWL = Path(__file__).resolve().parents[2] / "streams" / "sample_crawl"
@@ -98,3 +100,27 @@ def test_an_interrupted_run_stops_its_processes_and_leaves_no_scratch_store(tmp_
     with pytest.raises(KeyboardInterrupt):
         run(items(), tmp_path, jobs=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def dying_analyzer(raw: RawPage, limits: Limits) -> Analyzed | Rejected:
+    """The core, except that a page with "crash" in its URL kills the process analyzing it."""
+    if "crash" in raw.url:
+        os._exit(3)
+    return analyze_page(raw, limits)
+
+
+def test_a_page_that_kills_its_process_is_rejected_and_the_run_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pages = [page for page in crawl() if isinstance(page, RawPage)]
+    expected, _ = run(pages, tmp_path, jobs=1)
+    capsys.readouterr()
+    crashing = [RawPage(url=f"https://crash.example/{n}", fetched_at=START, text="نص") for n in range(2)]
+    items = [*pages[:3], crashing[0], *pages[3:9], crashing[1], *pages[9:]]
+    out = io.BytesIO()
+    summary = process(items, out, progress=False, jobs=2, work_dir=tmp_path, analyzer=dying_analyzer)
+    assert out.getvalue() == expected  # every other page, also those in flight with a crash
+    reports = capsys.readouterr().err
+    assert reports.count("analysis/crashed") == 2
+    assert reports.index("https://crash.example/0") < reports.index("https://crash.example/1")
+    assert summary.rejected == 3  # the two, and the page no stage can read
