@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,7 +252,7 @@ def crawl(
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where the run's scratch store goes (about 20 KB per page; deleted at the end) "
-    "[default: the system's temporary directory].",
+    "[default: the output's directory, else the system's temporary directory].",
 )
 def process(
     paths: tuple[str, ...], output: Path, progress: bool, jobs: int | None, work_dir: Path | None
@@ -268,9 +269,16 @@ def process(
             progress=progress,
             limits=_settings().limits,
             jobs=jobs or usable_cpus(),
-            work_dir=work_dir,
+            work_dir=work_dir or _scratch_place(output),
         )
     click.echo(summary.describe(), err=True)
+
+
+def _scratch_place(output: Path) -> Path | None:
+    """The output's directory, where the user made room for a file of about the scratch store's
+    size (the system's temporary directory is often a tmpfs: memory); None if not writable."""
+    directory = output.resolve().parent
+    return directory if os.access(directory, os.W_OK) else None
 
 
 @main.command()

@@ -100,7 +100,7 @@ def process(
     Inputs that cannot be read or processed are reported on stderr, in input order, and skipped.
     ``jobs`` processes analyze the pages (with :func:`analyze_page`; ``analyzer`` is for tests of
     a process that dies); the scratch store lives under ``work_dir`` (default: the system's
-    temporary directory).
+    temporary directory; the CLI gives the output's directory).
     """
     summary = ProcessSummary()
     with tempfile.TemporaryDirectory(prefix="khabar-process-", dir=work_dir) as scratch:

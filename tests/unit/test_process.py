@@ -124,3 +124,17 @@ def test_a_page_that_kills_its_process_is_rejected_and_the_run_goes_on(
     assert reports.count("analysis/crashed") == 2
     assert reports.index("https://crash.example/0") < reports.index("https://crash.example/1")
     assert summary.rejected == 3  # the two, and the page no stage can read
+
+
+def test_the_command_writes_every_article_and_leaves_only_its_output(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from streams.cli import main
+
+    out = tmp_path / "articles.jsonl"
+    result = CliRunner().invoke(main, ["process", str(SAMPLE_CRAWL), "-o", str(out), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert len(lines) == 8 and sum(1 for d in lines if d["duplicate_of"]) == 1
+    assert "7 articles, 1 duplicates, 0 rejected" in result.output
+    assert list(tmp_path.iterdir()) == [out]  # the scratch store, next to it, is gone
