@@ -48,6 +48,7 @@ import os
 import platform
 import pstats
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,7 @@ PAGE_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain"
 CORE_STAGES = ("decode", "clean", "language", "dates", "fingerprint")
 ONE_MILLION = 1_000_000
 MB = 1024 * 1024
+OFFLINE_SAMPLE_SECONDS = 0.2  # how often the offline part reads its processes' peak RSS
 
 
 # --------------------------------------------------------------------------- corpus
@@ -448,14 +450,15 @@ _SOURCE_SHARES = ("pages", "khabar", "trafilatura", "reference")
 
 @dataclass
 class OfflineRun:
-    """One ``khabar process`` run: its wall and CPU time (its analyzing processes included) and
-    the peak RSS of its largest process."""
+    """One ``khabar process`` run: its wall and CPU time (its analyzing processes included), the
+    peak RSS (VmHWM) of its main process and the largest of its analyzing processes'."""
 
     jobs: int
     pages: int
     wall_seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    analyzing_peak_rss_mb: float = 0.0  # none with one process: it analyzes in the main one
 
     @property
     def pages_per_second(self) -> float:
@@ -494,16 +497,36 @@ def offline_bench(corpus: Sequence[CorpusPage], pages: int, jobs: int) -> Offlin
 def _offline_run(source: Path, pages: int, jobs: int, workdir: Path) -> OfflineRun:
     command = [sys.executable, "-m", "streams.cli", "process", str(source), "-o", str(workdir / "out.jsonl"),
                "--jobs", str(jobs), "--work-dir", str(workdir), "--no-progress"]  # fmt: skip
+    log = workdir / "process.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)  # its own usage and its reaped children's
+    with log.open("wb") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+    # VmHWM, read while the processes live: the rusage maximum of a child counts the memory
+    # of the process it was forked from (this one, which may hold lingua's models) until exec
+    peaks: dict[int, float] = {}
+    while process.poll() is None:
+        for pid in (process.pid, *_children(process.pid)):
+            with contextlib.suppress(OSError, ValueError):
+                peaks[pid] = max(peaks.get(pid, 0.0), memory_mb(pid, "VmHWM"))
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=OFFLINE_SAMPLE_SECONDS)  # returns as soon as it exits
     wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise RuntimeError(f"khabar process failed ({process.returncode}): {errors.decode()[-2000:]}")
-    return OfflineRun(jobs, pages, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        raise RuntimeError(f"khabar process failed ({process.returncode}): {log.read_text()[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # its analyzing processes' time included
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    main_peak = peaks.pop(process.pid, 0.0)
+    return OfflineRun(jobs, pages, wall, cpu, main_peak, max(peaks.values(), default=0.0))
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (its analyzing processes, their resource tracker)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 def cpu_seconds(pid: int) -> float:
@@ -1436,7 +1459,9 @@ class Report:
                 rows.append((
                     "offline", f"khabar process --jobs {offline.jobs}, {offline.pages:,} pages",
                     f"{per_second:,.1f} pages/s wall clock{speedup}; {cpu_per_page:.1f} ms CPU/page; "
-                    f"peak RSS {offline.peak_rss_mb:.0f} MB",
+                    f"peak RSS {offline.peak_rss_mb:.0f} MB"
+                    + (f", each analyzing process {offline.analyzing_peak_rss_mb:.0f} MB at most"
+                       if offline.jobs > 1 else ""),
                 ))  # fmt: skip
         for result in self.stream:
             part = f"stream, {result.workers} worker{'s' if result.workers > 1 else ''}"

@@ -175,14 +175,16 @@ def test_offline_runs_give_rate_cpu_memory_and_the_gain_over_one_process() -> No
     offline = OfflineResult([
         OfflineRun(jobs=1, pages=50, wall_seconds=2.0, cpu_seconds=1.5, peak_rss_mb=150.2),
         OfflineRun(jobs=1, pages=200, wall_seconds=5.0, cpu_seconds=4.0, peak_rss_mb=160.0),
-        OfflineRun(jobs=2, pages=200, wall_seconds=2.5, cpu_seconds=4.4, peak_rss_mb=155.0),
+        OfflineRun(jobs=2, pages=200, wall_seconds=2.5, cpu_seconds=4.4, peak_rss_mb=155.0,
+                   analyzing_peak_rss_mb=140.4),
     ])  # fmt: skip
     rows = {measure: value for part, measure, value in Report(offline=offline).rows() if part == "offline"}
     assert rows == {
         "khabar process --jobs 1, 50 pages": "25.0 pages/s wall clock; 30.0 ms CPU/page; peak RSS 150 MB",
         "khabar process --jobs 1, 200 pages": "40.0 pages/s wall clock; 20.0 ms CPU/page; peak RSS 160 MB",
         "khabar process --jobs 2, 200 pages": (
-            "80.0 pages/s wall clock, 2.0x one process; 22.0 ms CPU/page; peak RSS 155 MB"
+            "80.0 pages/s wall clock, 2.0x one process; 22.0 ms CPU/page; peak RSS 155 MB, "
+            "each analyzing process 140 MB at most"
         ),
     }
     assert offline.to_dict()["runs"][2]["pages_per_second"] == 80.0
