@@ -32,7 +32,7 @@ import rocksdict
 from tqdm import tqdm
 
 from agents import StageError
-from agents.dedupe import document_ref
+from agents.dedupe import Ref, document_ref
 from agents.dedupe.clusters import LocalDeduplicator, LocalState
 from agents.limits import DEFAULT_LIMITS, Limits
 from agents.pipeline import Fingerprint, analyze, fingerprint
@@ -57,6 +57,24 @@ class Rejected:
 
 
 Analyzer = Callable[[RawPage, Limits], Analyzed | Rejected]
+
+
+@dataclass(frozen=True)
+class Packed:
+    """An analyzed page as the scratch store keeps it, packed where it was analyzed (the main
+    process only stores it): its place in the decision order, and its pickle."""
+
+    ref: Ref
+    data: bytes
+
+
+def _pack(analyzer: Analyzer, raw: RawPage, limits: Limits) -> Packed | Rejected:
+    result = analyzer(raw, limits)
+    if isinstance(result, Rejected):
+        return result
+    article = result[0]
+    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    return Packed(document_ref(article.article_id, article.fetched_at), data)
 
 
 @dataclass
@@ -151,15 +169,15 @@ def _decide(store: ScratchStore, out: BinaryIO, summary: ProcessSummary, progres
 
 def _analyzed(
     items: Iterable[RawPage | SourceProblem], limits: Limits, jobs: int, analyzer: Analyzer
-) -> Iterator[tuple[RawPage | SourceProblem, Analyzed | Rejected | None]]:
+) -> Iterator[tuple[RawPage | SourceProblem, Packed | Rejected | None]]:
     """Each input with its result, in input order (a SourceProblem has none)."""
     if jobs <= 1:
         for item in items:
-            yield item, (None if isinstance(item, SourceProblem) else analyzer(item, limits))
+            yield item, (None if isinstance(item, SourceProblem) else _pack(analyzer, item, limits))
         return
     pool = AnalyzingPool(jobs, limits, analyzer)
     try:
-        waiting: deque[tuple[RawPage | SourceProblem, Future[Analyzed | Rejected] | None]] = deque()
+        waiting: deque[tuple[RawPage | SourceProblem, Future[Packed | Rejected] | None]] = deque()
         for item in items:
             waiting.append((item, None if isinstance(item, SourceProblem) else pool.submit(item)))
             while len(waiting) > jobs * IN_FLIGHT_PER_JOB:
@@ -193,16 +211,16 @@ class AnalyzingPool:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._start()
 
-    def submit(self, raw: RawPage) -> Future[Analyzed | Rejected] | None:
+    def submit(self, raw: RawPage) -> Future[Packed | Rejected] | None:
         """The page's analysis under way; None when the pool has died (run again on collection)."""
         try:
-            return self._pool.submit(self._analyzer, raw, self._limits)
+            return self._pool.submit(_pack, self._analyzer, raw, self._limits)
         except BrokenProcessPool:
             return None
 
     def collect(
-        self, waiting: deque[tuple[RawPage | SourceProblem, Future[Analyzed | Rejected] | None]]
-    ) -> tuple[RawPage | SourceProblem, Analyzed | Rejected | None]:
+        self, waiting: deque[tuple[RawPage | SourceProblem, Future[Packed | Rejected] | None]]
+    ) -> tuple[RawPage | SourceProblem, Packed | Rejected | None]:
         """The oldest waiting input with its result (a SourceProblem has none)."""
         item, task = waiting.popleft()
         if isinstance(item, SourceProblem):
@@ -216,14 +234,14 @@ class AnalyzingPool:
             result = self._alone(item)
             for index, (other, other_task) in enumerate(waiting):
                 if isinstance(other, RawPage) and not _succeeded(other_task):
-                    again: Future[Analyzed | Rejected] = Future()
+                    again: Future[Packed | Rejected] = Future()
                     again.set_result(self._alone(other))
                     waiting[index] = (other, again)
             return item, result
 
-    def _alone(self, raw: RawPage) -> Analyzed | Rejected:
+    def _alone(self, raw: RawPage) -> Packed | Rejected:
         try:
-            return self._pool.submit(self._analyzer, raw, self._limits).result()
+            return self._pool.submit(_pack, self._analyzer, raw, self._limits).result()
         except BrokenProcessPool as exc:
             self._replace()
             return Rejected("analysis", "crashed", f"the process analyzing the page died: {exc}")
@@ -232,7 +250,7 @@ class AnalyzingPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _succeeded(task: Future[Analyzed | Rejected] | None) -> bool:
+def _succeeded(task: Future[Packed | Rejected] | None) -> bool:
     return task is not None and task.done() and not task.cancelled() and task.exception() is None
 
 
@@ -258,11 +276,9 @@ class ScratchStore:
         self._families = {name: self._db.create_column_family(name, options) for name in _STATE_FAMILIES}
         self.kept = 0
 
-    def keep(self, number: int, analyzed: Analyzed) -> None:
-        article = analyzed[0]
-        when, article_id = document_ref(article.article_id, article.fetched_at)
-        key = f"{when}\0{article_id}\0".encode() + number.to_bytes(8, "big")
-        self._db[key] = pickle.dumps(analyzed, protocol=pickle.HIGHEST_PROTOCOL)
+    def keep(self, number: int, page: Packed) -> None:
+        when, article_id = page.ref
+        self._db[f"{when}\0{article_id}\0".encode() + number.to_bytes(8, "big")] = page.data
         self.kept += 1
 
     def in_decision_order(self) -> Iterator[Analyzed]:
