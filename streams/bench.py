@@ -1,6 +1,6 @@
 """``khabar bench``: how fast the pipeline is, measured side by side with baselines in one run.
 
-Three parts, each optional (``--part``):
+Five parts, each optional (``--part``; soak only when named):
 
 * ``core`` — the offline core (:func:`agents.pipeline.analyze` plus the fingerprint the
   worker computes) on a corpus of pages repeated to ``--pages``: CPU pages/s of each stage
@@ -10,6 +10,10 @@ Three parts, each optional (``--part``):
   (:class:`ReferencePipeline`: trafilatura, htmldate, lingua, datasketch; each timed on its
   own) and two HTML parsers on the same pages (:class:`ParserClock`: lxml, the core's, and
   lexbor), taking turns page by page in this one process (fair on a shared machine).
+* ``offline`` — ``khabar process`` (:mod:`streams.process`) as its own process on
+  ``--offline-pages`` unique pages of the core's corpus (RawPage JSONL), with one analyzing
+  process and with one per usable core, and with one on a quarter of the pages: pages/s on the
+  wall clock, CPU per page, peak RSS (VmHWM) of the main process and of its analyzing ones.
 * ``stream`` — end to end through a real Apache Kafka (a private :class:`LocalBroker` unless
   ``KHABAR_BROKER`` is set) with 1 and 2 ``khabar worker`` processes: a saturated run
   (every page published at once) gives pages/s; a paced run at half that rate gives the
