@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,7 @@ def test_an_interrupted_run_stops_its_processes_and_leaves_no_scratch_store(tmp_
 
     with pytest.raises(KeyboardInterrupt):
         run(items(), tmp_path, jobs=2)
+    assert multiprocessing.active_children() == []
     assert list(tmp_path.iterdir()) == []
 
 
