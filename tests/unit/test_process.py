@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -128,15 +129,27 @@ def test_a_page_that_kills_its_process_is_rejected_and_the_run_goes_on(
     assert summary.rejected == 3  # the two, and the page no stage can read
 
 
-def test_the_command_writes_every_article_and_leaves_only_its_output(tmp_path: Path) -> None:
+def test_the_command_keeps_its_scratch_store_next_to_the_output_and_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
+    import streams.process
     from streams.cli import main
 
+    places: list[Path | None] = []
+    real_process = streams.process.process
+
+    def watched(*args: Any, **kwargs: Any) -> ProcessSummary:
+        places.append(kwargs["work_dir"])
+        return real_process(*args, **kwargs)
+
+    monkeypatch.setattr(streams.process, "process", watched)
     out = tmp_path / "articles.jsonl"
     result = CliRunner().invoke(main, ["process", str(SAMPLE_CRAWL), "-o", str(out), "--jobs", "2"])
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert len(lines) == 8 and sum(1 for d in lines if d["duplicate_of"]) == 1
     assert "7 articles, 1 duplicates, 0 rejected" in result.output
-    assert list(tmp_path.iterdir()) == [out]  # the scratch store, next to it, is gone
+    assert places == [tmp_path.resolve()]  # not the system's temporary directory (often memory)
+    assert list(tmp_path.iterdir()) == [out]  # and it is gone
