@@ -446,9 +446,6 @@ def core_bench(pages: Sequence[CorpusPage], count: int, corpus: str) -> CoreResu
 _SOURCE_SHARES = ("pages", "khabar", "trafilatura", "reference")
 
 
-# --------------------------------------------------------------------------- /proc
-
-
 # --------------------------------------------------------------------------- offline
 
 
@@ -531,6 +528,9 @@ def _children(pid: int) -> list[int]:
         for task in Path(f"/proc/{pid}/task").iterdir():
             found += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+# --------------------------------------------------------------------------- /proc
 
 
 def cpu_seconds(pid: int) -> float:
@@ -1608,9 +1608,9 @@ def run_bench(
     soak_state_documents: int = 0,
 ) -> Report:
     report = Report(machine=machine())
+    directories = corpus_directories(corpus, CORE_CORPUS)
+    loaded = load_corpus(directories) if {"core", "offline"} & set(parts) else []
     if "core" in parts:
-        directories = corpus_directories(corpus, CORE_CORPUS)
-        loaded = load_corpus(directories)
         description = _describe_corpus(directories, loaded)
         print(f"core: {pages} pages, {description}", file=sys.stderr)
 
@@ -1624,8 +1624,7 @@ def run_bench(
     if "offline" in parts:
         from streams.process import usable_cpus
 
-        directories = corpus_directories(corpus, CORE_CORPUS)
-        report.offline = offline_bench(load_corpus(directories), offline_pages, usable_cpus())
+        report.offline = offline_bench(loaded, offline_pages, usable_cpus())
     stream_directories = corpus_directories(stream_corpus, STREAM_CORPUS)
     stream_pages_loaded = load_corpus(stream_directories) if {"stream", "state", "soak"} & set(parts) else []
     if "stream" in parts:
